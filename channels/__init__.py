@@ -1,0 +1,1 @@
+"""Channels: one shop per marketplace account, its credentials, listings and sync cursors; adapters and simulators."""

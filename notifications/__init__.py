@@ -1,0 +1,1 @@
+"""Notifications: customer mail templates and the outbox that sends each mail once."""

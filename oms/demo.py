@@ -1,0 +1,286 @@
+"""The demo data set: a Japanese apparel and food shop on three marketplaces, pointed at the local simulators.
+
+`demo_seed()` only creates what is missing, so running it twice changes nothing.
+"""
+
+import os
+import secrets
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from channels.models import Channel, Listing
+from inventory.models import SKU, Product, SetComponent, StockMovement, Warehouse
+from inventory.services import stock_adjust
+from notifications.models import MailTemplate
+from oms.paths import VAR_DIR
+from shipping.models import Carrier
+
+SIMULATOR_HOST = "127.0.0.1"
+SIMULATOR_PORTS = {"rakuten": 8101, "yahoo": 8102, "amazon": 8103}
+# The simulators accept exactly these (GET /_sim/credentials returns them).
+DEMO_CREDENTIALS = {
+    "rakuten": {
+        "service_secret": "SP100001_demo_secret",
+        "license_key": "SL100001_demo_license",
+        "shop_id": "100001",
+    },
+    "yahoo": {
+        "client_id": "dj00demo-yahoo-client",
+        "client_secret": "demo-yahoo-secret",
+        "refresh_token": "demo-yahoo-refresh-token",
+        "seller_id": "demo-store",
+    },
+    "amazon": {
+        "lwa_app_id": "amzn1.application-oa2-client.demo",
+        "lwa_client_secret": "demo-amazon-secret",
+        "refresh_token": "Atzr|demo-amazon-refresh",
+        "seller_id": "A1DEMOSELLER",
+        "marketplace_id": "A1VC38T7YXB528",
+    },
+}
+DEMO_CHANNELS = [
+    ("rakuten", "rakuten", "さくら堂 楽天市場店", 15),
+    ("yahoo", "yahoo", "さくら堂 Yahoo!店", 15),
+    # getOrders refills one request per minute with a burst of 20: a 30 s poll stays within the quota.
+    ("amazon", "amazon", "さくら堂 Amazon店", 30),
+]
+ADMIN_USERNAME = "admin"
+LOGIN_FILE = VAR_DIR / "demo-login.txt"
+
+# (product code, product name, [(variant suffix, variant name)], unit price, weight g)
+_COLOURS = [("BLK", "ブラック"), ("WHT", "ホワイト"), ("NVY", "ネイビー")]
+_SIZES = [("S", "S"), ("M", "M"), ("L", "L")]
+CATALOGUE = [
+    (
+        "TSHIRT",
+        "オーガニックコットン Tシャツ",
+        [(f"{c}-{s}", f"{cn} {sn}") for c, cn in _COLOURS for s, sn in _SIZES],
+        2980,
+        180,
+    ),
+    (
+        "HOODIE",
+        "裏起毛パーカー",
+        [(f"{c}-{s}", f"{cn} {s}") for c, cn in _COLOURS[:2] for s in ("M", "L", "XL")],
+        6980,
+        550,
+    ),
+    (
+        "SOCKS",
+        "和紙ソックス",
+        [
+            ("BLK-M", "ブラック 23-25cm"),
+            ("BLK-L", "ブラック 25-27cm"),
+            ("WHT-M", "ホワイト 23-25cm"),
+            ("WHT-L", "ホワイト 25-27cm"),
+        ],
+        980,
+        60,
+    ),
+    ("TOTE", "帆布トートバッグ", [("NAT", "生成り"), ("BLK", "ブラック")], 3480, 400),
+    ("COFFEE", "自家焙煎コーヒー豆", [("200G", "200g"), ("500G", "500g")], 1680, 520),
+    (
+        "TEA",
+        "静岡茶",
+        [("SENCHA", "煎茶 100g"), ("HOJICHA", "ほうじ茶 100g"), ("GENMAI", "玄米茶 200g")],
+        1080,
+        120,
+    ),
+    ("SENBEI", "手焼きせんべい", [("12P", "12枚入"), ("24P", "24枚入")], 1296, 300),
+    ("HONEY", "国産はちみつ", [("300G", "300g")], 2160, 420),
+    ("RICE", "新潟県産コシヒカリ", [("5KG", "5kg"), ("10KG", "10kg")], 3980, 5100),
+    ("MISO", "天然醸造みそ", [("RED", "赤みそ 750g"), ("WHITE", "白みそ 750g")], 1188, 800),
+]
+SETS = [
+    ("SET-GIFT-A", "お茶とせんべいのギフトセット", 2680, [("TEA-SENCHA", 1), ("SENBEI-12P", 1)]),
+    ("SET-COFFEE-B", "コーヒー飲み比べセット", 3980, [("COFFEE-200G", 2), ("HONEY-300G", 1)]),
+]
+CARRIERS = [
+    ("yamato", "ヤマト運輸", "https://jizen.kuronekoyamato.co.jp/jizen/servlet/crjz.b.NQ0010?id={number}"),
+    ("sagawa", "佐川急便", "https://k2k.sagawa-exp.co.jp/p/web/okurijosearch.do?okurijoNo={number}"),
+    (
+        "japanpost",
+        "日本郵便",
+        "https://trackings.post.japanpost.jp/services/srv/search/direct?reqCodeNo1={number}",
+    ),
+]
+MAIL_TEMPLATES = [
+    (
+        "order_confirmation",
+        "ご注文確認メール",
+        "【{{ shop_name }}】ご注文ありがとうございます（注文番号 {{ order.external_id }}）",
+        "{{ order.buyer_name }} 様\n\n{{ shop_name }}をご利用いただき、誠にありがとうございます。\n"
+        "以下の内容でご注文を承りました。\n\n注文番号：{{ order.external_id }}\n"
+        "{% for line in order.lines.all %}・{{ line.name }} × {{ line.quantity }}\n{% endfor %}"
+        "合計金額：{{ order.total }}円\n"
+        "{% if order.delivery_date %}お届け希望日：{{ order.delivery_date|date:'Y年n月j日' }}\n{% endif %}"
+        "{% if order.delivery_time %}お届け希望時間帯：{{ order.get_delivery_time_display }}\n{% endif %}"
+        "\n発送の準備が整いましたら、あらためてご連絡いたします。\n\n{{ shop_name }}",
+    ),
+    (
+        "shipping_notice",
+        "発送完了メール",
+        "【{{ shop_name }}】商品を発送いたしました（注文番号 {{ order.external_id }}）",
+        "{{ order.buyer_name }} 様\n\nご注文の商品を本日発送いたしました。\n\n注文番号：{{ order.external_id }}\n"
+        "{% for shipment in order.shipments.all %}配送業者：{{ shipment.carrier.name }}\n"
+        "お問い合わせ番号：{{ shipment.tracking_number }}\n"
+        "配送状況：{{ shipment.tracking_url }}\n{% endfor %}"
+        "\n商品の到着まで今しばらくお待ちください。\n\n{{ shop_name }}",
+    ),
+    (
+        "delivery_date_change",
+        "お届け日変更のお知らせ",
+        "【{{ shop_name }}】お届け日についてのご連絡（注文番号 {{ order.external_id }}）",
+        "{{ order.buyer_name }} 様\n\nご指定いただいたお届け日にお届けすることが難しいため、"
+        "お届け日を変更させていただきたくご連絡いたしました。\n\n注文番号：{{ order.external_id }}\n"
+        "変更後のお届け予定日：{{ new_delivery_date|date:'Y年n月j日' }}\n\n"
+        "ご不便をおかけし申し訳ございません。ご都合が悪い場合はご返信ください。\n\n{{ shop_name }}",
+    ),
+]
+
+
+def simulator_url(kind: str) -> str:
+    """Where the demo channel finds its simulator: loopback, unless OMS_SIM_<KIND>_URL says otherwise
+    (docker-compose runs each simulator as its own service)."""
+    return os.environ.get(f"OMS_SIM_{kind.upper()}_URL") or f"http://{SIMULATOR_HOST}:{SIMULATOR_PORTS[kind]}"
+
+
+def jan_with_check_digit(first12: str) -> str:
+    """JAN-13 (EAN-13): weights 1,3 alternate from the left; check digit makes the sum a multiple of 10."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return first12 + str((10 - total % 10) % 10)
+
+
+def listing_ids(kind: str, sku_code: str) -> tuple[str, str]:
+    """The shop's ids for our SKU (the rule the simulators follow too)."""
+    product_code = sku_code.split("-", 1)[0].lower()
+    if kind == "amazon":
+        return sku_code, ""
+    return product_code, sku_code
+
+
+@dataclass
+class DemoResult:
+    created: dict[str, int] = field(default_factory=dict)
+    admin_password: str | None = None
+
+    def add(self, what: str, created: bool) -> None:
+        if created:
+            self.created[what] = self.created.get(what, 0) + 1
+
+
+def _catalogue(result: DemoResult) -> list[SKU]:
+    skus = []
+    serial = 0
+    for index, (code, name, variants, price, weight) in enumerate(CATALOGUE):
+        product, created = Product.objects.get_or_create(code=code, defaults={"name": name})
+        result.add("products", created)
+        for v_index, (suffix, variant_name) in enumerate(variants):
+            serial += 1
+            sku, created = SKU.objects.get_or_create(
+                code=f"{code}-{suffix}",
+                defaults={
+                    "product": product,
+                    "name": f"{name} {variant_name}",
+                    "jan": jan_with_check_digit(f"4580000{serial:05d}"),
+                    "location_code": f"{'ABCDE'[index % 5]}-{index + 1:02d}-{v_index + 1:02d}",
+                    "weight_g": weight,
+                    "price": price,
+                },
+            )
+            result.add("skus", created)
+            skus.append(sku)
+    set_product, created = Product.objects.get_or_create(code="SET", defaults={"name": "ギフトセット"})
+    result.add("products", created)
+    for code, name, price, parts in SETS:
+        sku, created = SKU.objects.get_or_create(
+            code=code, defaults={"product": set_product, "name": name, "price": price, "is_set": True}
+        )
+        result.add("skus", created)
+        for part_code, quantity in parts:
+            _c, created = SetComponent.objects.get_or_create(
+                set_sku=sku, component=SKU.objects.get(code=part_code), defaults={"quantity": quantity}
+            )
+            result.add("set components", created)
+        skus.append(sku)
+    return skus
+
+
+def _stock(result: DemoResult, warehouse: Warehouse, skus: list[SKU]) -> None:
+    for index, sku in enumerate(skus):
+        if sku.is_set or StockMovement.objects.filter(stock_level__sku=sku).exists():
+            continue
+        quantity = 20 + (index * 37) % 100
+        stock_adjust(
+            sku=sku,
+            delta=quantity,
+            actor="system",
+            warehouse=warehouse,
+            reason=StockMovement.Reason.RECEIVE,
+            reference="demo: initial receipt",
+        )
+        result.add("stock receipts", True)
+
+
+def _channels(result: DemoResult, skus: list[SKU]) -> None:
+    for name, kind, display_name, interval in DEMO_CHANNELS:
+        channel = Channel.objects.filter(name=name).first()
+        if channel is None:
+            channel = Channel(
+                name=name,
+                kind=kind,
+                display_name=display_name,
+                base_url=simulator_url(kind),
+                poll_interval_seconds=interval,
+                stock_buffer=1 if kind == "amazon" else 0,
+            )
+            channel.credentials = DEMO_CREDENTIALS[kind]
+            channel.save()
+            result.add("channels", True)
+        for sku in skus:
+            item_id, variant_id = listing_ids(kind, sku.code)
+            _l, created = Listing.objects.get_or_create(
+                channel=channel,
+                sku=sku,
+                defaults={"external_item_id": item_id, "external_variant_id": variant_id},
+            )
+            result.add("listings", created)
+
+
+def _admin_user(result: DemoResult) -> None:
+    user_model = get_user_model()
+    if user_model.objects.filter(username=ADMIN_USERNAME).exists():
+        return
+    password = secrets.token_urlsafe(12)
+    user_model.objects.create_superuser(username=ADMIN_USERNAME, email="admin@example.jp", password=password)
+    result.admin_password = password
+    result.add("users", True)
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    LOGIN_FILE.write_text(f"{ADMIN_USERNAME}\n{password}\n", encoding="utf-8")
+    LOGIN_FILE.chmod(0o600)
+
+
+@transaction.atomic
+def demo_seed() -> DemoResult:
+    result = DemoResult()
+    warehouse, created = Warehouse.objects.get_or_create(
+        code="MAIN", defaults={"name": "本社倉庫（東京都江東区）"}
+    )
+    result.add("warehouses", created)
+    for code, name, url in CARRIERS:
+        _c, created = Carrier.objects.get_or_create(
+            code=code, defaults={"name": name, "tracking_url_template": url}
+        )
+        result.add("carriers", created)
+    for code, name, subject, body in MAIL_TEMPLATES:
+        _t, created = MailTemplate.objects.get_or_create(
+            code=code, defaults={"name": name, "subject": subject, "body": body}
+        )
+        result.add("mail templates", created)
+    skus = _catalogue(result)
+    _stock(result, warehouse, skus)
+    _channels(result, skus)
+    _admin_user(result)
+    return result

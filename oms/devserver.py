@@ -1,0 +1,143 @@
+"""`make run`'s supervisor: starts the simulators, a Celery worker, Celery beat and the web server, and
+stops them all together (Ctrl-C, SIGTERM, or any one of them dying).
+
+Run as `python -m oms.devserver [--no-simulators] [--port 8000]`. Each child is a separate OS process;
+their output is interleaved here with a name prefix.
+"""
+
+import argparse
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from oms.paths import BASE_DIR, VAR_DIR
+
+SIMULATOR_PORTS = {"rakuten": 8101, "yahoo": 8102, "amazon": 8103}
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Plain HTTP on loopback: the production HTTPS-only defaults would lock the browser out.
+    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        env.setdefault(name, "0")
+    env.setdefault("SECURE_HSTS_SECONDS", "0")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _commands(port: int, simulators: bool) -> list[tuple[str, list[str]]]:
+    py = sys.executable
+    commands = []
+    if simulators and importlib.util.find_spec("channels.simulators") is not None:
+        for kind, sim_port in SIMULATOR_PORTS.items():
+            commands.append((kind, [py, "-m", "channels.simulators", kind, "--port", str(sim_port)]))
+    commands += [
+        (
+            "worker",
+            [
+                py,
+                "-m",
+                "celery",
+                "-A",
+                "oms",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "--hostname=worker@%h",
+            ],
+        ),
+        (
+            "beat",
+            [
+                py,
+                "-m",
+                "celery",
+                "-A",
+                "oms",
+                "beat",
+                "--loglevel=INFO",
+                f"--pidfile={VAR_DIR / 'celerybeat.pid'}",
+                f"--schedule={VAR_DIR / 'celerybeat-schedule'}",
+            ],
+        ),
+        ("web", [py, "manage.py", "runserver", f"127.0.0.1:{port}", "--insecure", "--noreload"]),
+    ]
+    return commands
+
+
+def _pump(name: str, stream, out) -> None:
+    for line in iter(stream.readline, ""):
+        out.write(f"{name:>8} | {line}")
+        out.flush()
+
+
+def _login_hint(port: int) -> str:
+    login = Path(VAR_DIR / "demo-login.txt")
+    lines = [f"\n  OMS is starting on http://127.0.0.1:{port}/  (admin: http://127.0.0.1:{port}/admin/)"]
+    if login.exists():
+        user, password, *_rest = [*login.read_text(encoding="utf-8").split("\n"), "", ""]
+        lines.append(f"  Log in as '{user}' with password '{password}' (from var/demo-login.txt)")
+    lines.append(
+        "  Simulators: " + ", ".join(f"{k} http://127.0.0.1:{p}" for k, p in SIMULATOR_PORTS.items())
+    )
+    lines.append("  Stop everything with Ctrl-C.\n")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-simulators", action="store_true")
+    args = parser.parse_args(argv)
+
+    children: list[tuple[str, subprocess.Popen]] = []
+    stopping = threading.Event()
+
+    def stop(*_args) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    # Stale pid file from a killed run would stop beat from starting.
+    (VAR_DIR / "celerybeat.pid").unlink(missing_ok=True)
+    for name, command in _commands(args.port, not args.no_simulators):
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+            command,
+            cwd=BASE_DIR,
+            env=_child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=_pump, args=(name, process.stdout, sys.stdout), daemon=True).start()
+        children.append((name, process))
+    print(_login_hint(args.port), flush=True)
+
+    exit_code = 0
+    while not stopping.is_set():
+        for name, process in children:
+            if process.poll() is not None:
+                print(f"{name} exited with code {process.returncode}; stopping the others.", flush=True)
+                exit_code = process.returncode or 1
+                stopping.set()
+        time.sleep(0.5)
+    for _name, process in children:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for _name, process in children:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""Order tables: Order, ShipTo (送付先), OrderLine, Hold, OrderEvent (audit trail)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class OrderStatus(models.TextChoices):
+    """The common Japanese OMS workflow (DESIGN.md)."""
+
+    NEW = "new", "新規受付"
+    ON_HOLD = "on_hold", "確認待ち"
+    AWAITING_STOCK = "awaiting_stock", "引当待ち"
+    AWAITING_PAYMENT = "awaiting_payment", "入金待ち"
+    SCHEDULED = "scheduled", "印刷日待ち"
+    READY = "ready", "印刷待ち"
+    PRINTED = "printed", "印刷済み"
+    SHIPPED = "shipped", "出荷済み"
+    CANCELLED = "cancelled", "キャンセル"
+
+
+class PaymentMethod(models.TextChoices):
+    CREDIT_CARD = "credit_card", "クレジットカード"
+    COD = "cod", "代金引換"
+    BANK_TRANSFER = "bank_transfer", "銀行振込"
+    CONVENIENCE_STORE = "convenience_store", "コンビニ払い"
+    DEFERRED = "deferred", "後払い"
+    POINTS = "points", "ポイント"
+    OTHER = "other", "その他"
+
+
+class DeliveryTime(models.TextChoices):
+    """Canonical delivery time slots; each marketplace's and carrier's codes map to these."""
+
+    NONE = "", "指定なし"
+    MORNING = "08-12", "午前中"
+    H12_14 = "12-14", "12時～14時"
+    H14_16 = "14-16", "14時～16時"
+    H16_18 = "16-18", "16時～18時"
+    H18_20 = "18-20", "18時～20時"
+    H19_21 = "19-21", "19時～21時"
+    H18_21 = "18-21", "18時～21時"
+    H20_21 = "20-21", "20時～21時"
+
+
+class Order(models.Model):
+    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="orders")
+    external_id = models.CharField(_("shop order number"), max_length=128)
+    status = models.CharField(
+        _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW
+    )
+    ordered_at = models.DateTimeField(_("ordered at"))
+    buyer_name = models.CharField(_("buyer name"), max_length=255, blank=True)
+    buyer_kana = models.CharField(_("buyer kana"), max_length=255, blank=True)
+    buyer_email = models.EmailField(_("buyer e-mail"), max_length=255, blank=True)
+    buyer_phone = models.CharField(_("buyer phone"), max_length=32, blank=True)
+    subtotal = models.IntegerField(_("goods total"), default=0)
+    shipping_fee = models.IntegerField(_("shipping fee"), default=0)
+    payment_fee = models.IntegerField(_("payment fee"), default=0)
+    discount = models.IntegerField(_("discount"), default=0)
+    total = models.IntegerField(_("total"), default=0)
+    payment_method = models.CharField(
+        _("payment method"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.OTHER
+    )
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    remarks = models.TextField(_("remarks (備考)"), blank=True)
+    is_gift = models.BooleanField(_("gift"), default=False)
+    delivery_date = models.DateField(_("wished delivery date"), null=True, blank=True)
+    delivery_time = models.CharField(
+        _("wished time slot"),
+        max_length=8,
+        choices=DeliveryTime.choices,
+        blank=True,
+        default=DeliveryTime.NONE,
+    )
+    carrier = models.ForeignKey(
+        "shipping.Carrier", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    raw_payload = models.JSONField(_("shop data"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-ordered_at", "-pk"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], name="order_unique_channel_external_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-ordered_at"]),
+            models.Index(fields=["-ordered_at"]),
+            models.Index(fields=["delivery_date"]),
+            models.Index(fields=["buyer_phone"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class ShipTo(models.Model):
+    """A delivery address of an order; Rakuten orders can have several (送付先, one per basketId)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="ship_tos")
+    external_id = models.CharField(_("shop address id"), max_length=64, blank=True)
+    name = models.CharField(_("name"), max_length=255)
+    kana = models.CharField(_("kana"), max_length=255, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=8)
+    prefecture = models.CharField(_("prefecture"), max_length=8)
+    city = models.CharField(_("city"), max_length=64)
+    address1 = models.CharField(_("address 1"), max_length=255)
+    address2 = models.CharField(_("address 2"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("ship-to address")
+        verbose_name_plural = _("ship-to addresses")
+
+    def __str__(self) -> str:
+        return f"〒{self.postal_code} {self.prefecture}{self.city}{self.address1} {self.name}"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    ship_to = models.ForeignKey(
+        ShipTo, on_delete=models.SET_NULL, null=True, blank=True, related_name="lines"
+    )
+    sku = models.ForeignKey(
+        "inventory.SKU", on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
+    )
+    external_line_id = models.CharField(_("shop line id"), max_length=64, blank=True)
+    external_item_id = models.CharField(_("shop item id"), max_length=255, blank=True)
+    name = models.CharField(_("item name"), max_length=255)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.IntegerField(_("unit price (tax incl.)"), default=0)
+    # Kept equal to the line's allocations by inventory.services (in units of this line's SKU).
+    allocated_quantity = models.PositiveIntegerField(_("allocated"), default=0)
+    shipped_quantity = models.PositiveIntegerField(_("shipped"), default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(allocated_quantity__lte=models.F("quantity")),
+                name="orderline_allocated_within_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.quantity}× {self.sku_id or self.external_item_id}"
+
+
+class Hold(models.Model):
+    """A reason the order waits (DESIGN.md hold codes). Active while resolved_at is empty."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
+    code = models.CharField(_("code"), max_length=40)
+    message = models.TextField(_("message"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "code"],
+                condition=Q(resolved_at__isnull=True),
+                name="hold_one_active_per_code",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["code"], condition=Q(resolved_at__isnull=True), name="hold_active_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_active(self) -> bool:
+        return self.resolved_at is None
+
+
+class OrderEvent(models.Model):
+    """Audit trail: who did what to the order, when, with the values before and after."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("event"), max_length=40)
+    actor = models.CharField(_("actor"), max_length=150)
+    message = models.TextField(_("message"), blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.actor}"

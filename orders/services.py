@@ -1,0 +1,120 @@
+"""Order writes: status changes along allowed transitions, holds, audit events. Each call is one transaction."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.holds import STATUS_PRECEDENCE, hold_code
+from orders.models import Hold, Order, OrderEvent, OrderStatus
+
+S = OrderStatus
+_WAITING = {S.NEW, S.ON_HOLD, S.AWAITING_STOCK, S.AWAITING_PAYMENT, S.SCHEDULED, S.READY}
+
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    # Before printing, an order moves freely between the waiting statuses as checks pass or fail.
+    **{status: (_WAITING - {status, S.NEW}) | {S.CANCELLED} for status in _WAITING},
+    # 印刷済み: back to 印刷待ち to reprint, or to 確認待ち when packing finds a problem.
+    S.PRINTED: {S.READY, S.ON_HOLD, S.SHIPPED, S.CANCELLED},
+    S.SHIPPED: set(),
+    S.CANCELLED: set(),
+}
+ALLOWED_TRANSITIONS[S.READY] |= {S.PRINTED}
+
+
+class IllegalStatusTransition(Exception):
+    """The order cannot move from its status to the one asked for."""
+
+    def __init__(self, order: Order, to_status: str):
+        self.from_status, self.to_status = order.status, to_status
+        super().__init__(
+            _("Order %(order)s cannot change from %(from)s to %(to)s.")
+            % {"order": order.external_id, "from": S(order.status).label, "to": S(to_status).label}
+        )
+
+
+def event_record(
+    *, order: Order, kind: str, actor: str, message: str = "", before=None, after=None
+) -> OrderEvent:
+    """Append to the order's audit trail."""
+    return OrderEvent.objects.create(
+        order=order, kind=kind, actor=actor, message=message, before=before, after=after
+    )
+
+
+def _locked(order: Order) -> Order:
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    order.status = locked.status
+    return order
+
+
+@transaction.atomic
+def order_status_change(*, order: Order, to_status: str, actor: str, note: str = "") -> Order:
+    """Move the order to `to_status`; raises IllegalStatusTransition when the workflow does not allow it.
+
+    Locks the order row, so two concurrent changes are applied one after the other."""
+    order = _locked(order)
+    if to_status == order.status:
+        return order
+    if to_status not in ALLOWED_TRANSITIONS.get(order.status, set()):
+        raise IllegalStatusTransition(order, to_status)
+    before = order.status
+    order.status = to_status
+    Order.objects.filter(pk=order.pk).update(status=to_status, updated_at=timezone.now())
+    event_record(
+        order=order,
+        kind="status_changed",
+        actor=actor,
+        message=note,
+        before={"status": before},
+        after={"status": to_status},
+    )
+    return order
+
+
+@transaction.atomic
+def order_hold_add(*, order: Order, code: str, actor: str, message: str = "") -> Hold:
+    """Put a hold on the order (one active hold per code: adding it again returns the active one)."""
+    definition = hold_code(code)
+    active = order.holds.filter(code=code, resolved_at__isnull=True).first()
+    if active is not None:
+        return active
+    hold = Hold.objects.create(order=order, code=code, message=message or definition.message)
+    event_record(order=order, kind="hold_added", actor=actor, message=hold.message, after={"hold": code})
+    return hold
+
+
+@transaction.atomic
+def order_hold_resolve(*, hold: Hold, actor: str, user=None) -> Hold:
+    """Release a hold, recording who released it. Releasing a released hold changes nothing."""
+    hold = Hold.objects.select_for_update().get(pk=hold.pk)
+    if hold.resolved_at is not None:
+        return hold
+    hold.resolved_at = timezone.now()
+    hold.resolved_by = user
+    hold.save(update_fields=["resolved_at", "resolved_by"])
+    event_record(
+        order=hold.order, kind="hold_resolved", actor=actor, message=hold.message, before={"hold": hold.code}
+    )
+    return hold
+
+
+def status_for_holds(codes: set[str]) -> str:
+    """The waiting status an order with these active holds belongs in (印刷待ち when none)."""
+    statuses = {hold_code(code).status for code in codes}
+    for status in STATUS_PRECEDENCE:
+        if status in statuses:
+            return status
+    return S.READY
+
+
+@transaction.atomic
+def order_refresh_status(*, order: Order, actor: str) -> Order:
+    """Put an order that has not been printed yet into the status its active holds call for."""
+    order = _locked(order)
+    if order.status not in _WAITING:
+        return order
+    codes = set(order.holds.filter(resolved_at__isnull=True).values_list("code", flat=True))
+    target = status_for_holds(codes)
+    if order.status == S.SCHEDULED and target == S.READY:
+        return order  # 印刷日待ち moves to 印刷待ち on its day, not when holds clear
+    return order_status_change(order=order, to_status=target, actor=actor)

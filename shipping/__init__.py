@@ -1,0 +1,1 @@
+"""Shipping: carriers and shipments (tracking numbers)."""

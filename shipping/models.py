@@ -1,0 +1,50 @@
+"""Shipping tables: carriers and shipments (one per parcel, with its tracking number)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Carrier(models.Model):
+    class Code(models.TextChoices):
+        YAMATO = "yamato", "ヤマト運輸"
+        SAGAWA = "sagawa", "佐川急便"
+        JAPANPOST = "japanpost", "日本郵便"
+
+    code = models.CharField(_("code"), max_length=16, choices=Code.choices, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    tracking_url_template = models.CharField(
+        _("tracking URL"),
+        max_length=255,
+        blank=True,
+        help_text=_("{number} is replaced by the tracking number"),
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carriers")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def tracking_url(self, number: str) -> str:
+        return self.tracking_url_template.replace("{number}", number) if self.tracking_url_template else ""
+
+
+class Shipment(models.Model):
+    """One parcel of an order; an order shipped in several parcels has several."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="shipments")
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="shipments")
+    tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        indexes = [models.Index(fields=["tracking_number"])]
+
+    def __str__(self) -> str:
+        return f"{self.carrier_id} {self.tracking_number}"

@@ -1,0 +1,1 @@
+"""Tests of the OMS, mirroring the apps."""

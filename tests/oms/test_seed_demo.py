@@ -1,0 +1,86 @@
+"""seed_demo: a believable demo shop, created once."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from channels.models import Channel, Listing
+from inventory.models import SKU, StockLevel, StockMovement
+from inventory.selectors import stock_drift
+from notifications.models import MailTemplate
+from oms.demo import DEMO_CREDENTIALS, jan_with_check_digit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("oms.demo.LOGIN_FILE", tmp_path / "demo-login.txt")
+    monkeypatch.setattr("oms.demo.VAR_DIR", tmp_path)
+    call_command("seed_demo")
+    return capsys.readouterr().out
+
+
+def _snapshot():
+    return {
+        "skus": SKU.objects.count(),
+        "levels": list(StockLevel.objects.order_by("pk").values_list("on_hand", "allocated")),
+        "movements": StockMovement.objects.count(),
+        "listings": Listing.objects.count(),
+        "channels": list(Channel.objects.order_by("pk").values_list("name", "credentials_encrypted")),
+        "templates": MailTemplate.objects.count(),
+        "users": list(get_user_model().objects.values_list("username", "password")),
+    }
+
+
+def test_demo_has_a_catalogue_with_sets_stock_and_three_channels(seeded):
+    assert SKU.objects.filter(is_set=False).count() >= 30
+    assert SKU.objects.filter(is_set=True).count() == 2
+    assert all(sku.components.exists() for sku in SKU.objects.filter(is_set=True))
+    assert StockLevel.objects.filter(on_hand__gt=0).count() == SKU.objects.filter(is_set=False).count()
+    assert stock_drift() == []
+    channels = {c.kind: c for c in Channel.objects.all()}
+    assert {k: c.base_url for k, c in channels.items()} == {
+        "rakuten": "http://127.0.0.1:8101",
+        "yahoo": "http://127.0.0.1:8102",
+        "amazon": "http://127.0.0.1:8103",
+    }
+    assert {k: c.credentials for k, c in channels.items()} == DEMO_CREDENTIALS
+    assert Listing.objects.count() == 3 * SKU.objects.count()
+    assert set(MailTemplate.objects.values_list("code", flat=True)) >= {
+        "order_confirmation",
+        "shipping_notice",
+        "delivery_date_change",
+    }
+
+
+def test_every_jan_code_has_a_valid_check_digit(seeded):
+    for jan in SKU.objects.exclude(jan="").values_list("jan", flat=True):
+        assert jan == jan_with_check_digit(jan[:12])
+    assert jan_with_check_digit("456995111617") == "4569951116179"  # a real JAN
+
+
+def test_listing_ids_follow_each_marketplace(seeded):
+    rakuten = Listing.objects.get(channel__kind="rakuten", sku__code="TSHIRT-BLK-M")
+    yahoo = Listing.objects.get(channel__kind="yahoo", sku__code="TSHIRT-BLK-M")
+    amazon = Listing.objects.get(channel__kind="amazon", sku__code="TSHIRT-BLK-M")
+    assert (rakuten.external_item_id, rakuten.external_variant_id) == ("tshirt", "TSHIRT-BLK-M")
+    assert (yahoo.external_item_id, yahoo.external_variant_id) == ("tshirt", "TSHIRT-BLK-M")
+    assert (amazon.external_item_id, amazon.external_variant_id) == ("TSHIRT-BLK-M", "")
+
+
+def test_staff_user_gets_a_generated_password_that_works(seeded):
+    line = next(line for line in seeded.splitlines() if "password:" in line)
+    password = line.split("password:")[1].strip()
+    user = get_user_model().objects.get(username="admin")
+    assert len(password) >= 12 and password not in {"admin", "password"}
+    assert user.check_password(password) and user.is_staff
+
+
+def test_running_it_twice_changes_nothing(seeded, capsys):
+    before = _snapshot()
+
+    call_command("seed_demo")
+
+    assert _snapshot() == before
+    assert "nothing changed" in capsys.readouterr().out
