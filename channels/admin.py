@@ -6,7 +6,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from channels.models import Channel, Listing, SyncCursor
+from channels.models import Channel, ChannelAlert, Listing, QuarantinedPayload, SyncCursor
+from channels.services import channel_schedule_sync
 
 
 class ChannelForm(forms.ModelForm):
@@ -72,6 +73,10 @@ class ChannelAdmin(admin.ModelAdmin):
     search_fields = ("name", "display_name")
     readonly_fields = ("healthy", "health_error", "last_polled_at", "last_pushed_at", "has_credentials")
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        channel_schedule_sync(channel=obj)
+
     @admin.display(description=_("credentials set"), boolean=True)
     def has_credentials(self, obj):
         return bool(obj.credentials_encrypted)
@@ -99,3 +104,33 @@ class SyncCursorAdmin(admin.ModelAdmin):
     list_display = ("channel", "feed", "position", "updated_at")
     list_filter = ("channel", "feed")
     list_select_related = ("channel",)
+
+
+@admin.register(QuarantinedPayload)
+class QuarantinedPayloadAdmin(admin.ModelAdmin):
+    list_display = ("updated_at", "channel", "external_id", "short_error", "attempts", "resolved_at")
+    list_filter = ("channel", ("resolved_at", admin.EmptyFieldListFilter))
+    search_fields = ("external_id", "error")
+    list_select_related = ("channel",)
+    readonly_fields = ("channel", "external_id", "payload", "error", "attempts", "created_at", "resolved_at")
+    actions = ["retry_import"]
+
+    @admin.display(description=_("error"))
+    def short_error(self, obj):
+        return obj.error[:120]
+
+    @admin.action(description=_("Import the selected payloads again"))
+    def retry_import(self, request, queryset):
+        from channels.sync import quarantine_retry
+
+        rows = list(queryset.filter(resolved_at__isnull=True).select_related("channel"))
+        imported = sum(quarantine_retry(row=row) for row in rows)
+        self.message_user(request, _("%(ok)d of %(total)d imported.") % {"ok": imported, "total": len(rows)})
+
+
+@admin.register(ChannelAlert)
+class ChannelAlertAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "channel", "kind", "message", "resolved_at")
+    list_filter = ("channel", "kind", ("resolved_at", admin.EmptyFieldListFilter))
+    list_select_related = ("channel",)
+    search_fields = ("message",)

@@ -74,6 +74,8 @@ class Listing(models.Model):
     last_pushed_quantity = models.IntegerField(_("last pushed quantity"), null=True, blank=True)
     last_pushed_at = models.DateTimeField(_("last pushed at"), null=True, blank=True)
     needs_push = models.BooleanField(_("push pending"), default=True, db_index=True)
+    # Bumped by every stock change: a push only clears needs_push if no change arrived while it was sent.
+    push_generation = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["channel", "sku"]
@@ -115,3 +117,51 @@ class SyncCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id}/{self.feed}@{self.position}"
+
+
+class QuarantinedPayload(models.Model):
+    """An order payload from a shop that could not be imported, kept whole with the reason.
+
+    Re-processable: after a fix (a listing added, a parser corrected) it is imported again from here."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="quarantine")
+    external_id = models.CharField(_("shop order number"), max_length=128, blank=True)
+    payload = models.JSONField(_("payload"))
+    error = models.TextField(_("error"))
+    attempts = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("quarantined payload")
+        verbose_name_plural = _("quarantined payloads")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=Q(resolved_at__isnull=True),
+                name="quarantine_one_open_per_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}/{self.external_id or '?'}"
+
+
+class ChannelAlert(models.Model):
+    """Something about a channel a person should look at (stock edited by hand in the shop, …)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(_("kind"), max_length=40)
+    message = models.TextField(_("message"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("channel alert")
+        verbose_name_plural = _("channel alerts")
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}: {self.kind}"

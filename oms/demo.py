@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from channels.models import Channel, Listing
+from channels.services import channel_schedule_sync
 from inventory.models import SKU, Product, SetComponent, StockMovement, Warehouse
 from inventory.services import stock_adjust
 from notifications.models import MailTemplate
@@ -238,6 +239,7 @@ def _channels(result: DemoResult, skus: list[SKU]) -> None:
             )
             channel.credentials = DEMO_CREDENTIALS[kind]
             channel.save()
+            channel_schedule_sync(channel=channel)
             result.add("channels", True)
         for sku in skus:
             item_id, variant_id = listing_ids(kind, sku.code)

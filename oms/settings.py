@@ -141,6 +141,16 @@ else:
         "processed_folder": str(_processed_dir),
         "store_processed": False,
     }
+# The cache is shared by web, worker and beat processes (access tokens, push debounce, poll leases).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -154,6 +164,14 @@ CELERY_BEAT_SCHEDULE = {
     "stock-reconcile": {
         "task": "inventory.tasks.stock_reconcile",
         "schedule": env.float("OMS_RECONCILE_SECONDS", default=3600.0),
+    },
+    "stock-push-pending": {
+        "task": "channels.tasks.push_stock_all",
+        "schedule": env.float("OMS_PUSH_SWEEP_SECONDS", default=5.0),
+    },
+    "listing-drift": {
+        "task": "channels.tasks.check_listing_drift",
+        "schedule": env.float("OMS_DRIFT_CHECK_SECONDS", default=900.0),
     },
 }
 
@@ -188,6 +206,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Sync: stock changes trigger a push after this debounce; beat re-pushes anything pending as a safety net.
+OMS_SYNC_TRIGGERS = env.bool("OMS_SYNC_TRIGGERS", default=True)
+OMS_STOCK_PUSH_DEBOUNCE_SECONDS = env.float("OMS_STOCK_PUSH_DEBOUNCE_SECONDS", default=1.0)
+OMS_POLL_OVERLAP_SECONDS = env.int("OMS_POLL_OVERLAP_SECONDS", default=120)
+OMS_POLL_INITIAL_LOOKBACK_HOURS = env.int("OMS_POLL_INITIAL_LOOKBACK_HOURS", default=72)
 
 # Business settings
 OMS_DEFAULT_WAREHOUSE = env.str("OMS_DEFAULT_WAREHOUSE", default="MAIN")

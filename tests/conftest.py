@@ -5,9 +5,19 @@ from django.db import connection
 
 
 @pytest.fixture(autouse=True)
-def _plain_http(settings):
-    """The test client speaks plain HTTP; production's HTTPS redirect would turn every answer into a 301."""
+def _test_settings(settings):
+    """The test client speaks plain HTTP (production's HTTPS redirect would answer 301), and stock changes
+    do not start background pushes unless a test runs a worker and turns them on."""
     settings.SECURE_SSL_REDIRECT = False
+    settings.OMS_SYNC_TRIGGERS = False
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture

@@ -1,0 +1,170 @@
+"""The one HTTP client helper every adapter uses: timeouts on every call, retries with backoff on 5xx,
+timeouts and broken connections, `Retry-After` on throttling, a client-side token bucket per endpoint
+limit, and logs without personal data or secrets (method, path, status, duration only).
+"""
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import requests
+
+from channels.adapters.base import AuthError, TransientError
+
+logger = logging.getLogger("channels.http")
+
+DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read
+
+
+class TokenBucket:
+    """Client-side rate limit: `rate` requests per second refilled, up to `burst` at once (thread-safe)."""
+
+    def __init__(self, rate: float, burst: float):
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.updated = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait_time(self) -> float:
+        """Take a token, returning how long the caller must sleep first (0 when one was free)."""
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            self.tokens -= 1
+            return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def acquire(self) -> None:
+        delay = self.wait_time()
+        if delay > 0:
+            time.sleep(delay)
+
+    def penalise(self, seconds: float) -> None:
+        """The server throttled us: empty the bucket so the next calls wait `seconds`."""
+        with self.lock:
+            self.tokens = min(self.tokens, -seconds * self.rate)
+            self.updated = time.monotonic()
+
+
+# Buckets are shared by every client of the same (channel, endpoint) in this process.
+_BUCKETS: dict[tuple[str, str], TokenBucket] = {}
+_BUCKETS_LOCK = threading.Lock()
+
+
+def bucket_for(scope: str, name: str, rate: float, burst: float) -> TokenBucket:
+    with _BUCKETS_LOCK:
+        key = (scope, name)
+        if key not in _BUCKETS:
+            _BUCKETS[key] = TokenBucket(rate, burst)
+        return _BUCKETS[key]
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A marketplace rate limit for one endpoint (requests per second, burst)."""
+
+    name: str
+    rate: float
+    burst: float
+
+
+class HttpClient:
+    """requests.Session with the project's retry, throttle and logging rules, for one channel."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        scope: str,
+        max_attempts: int = 5,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        is_throttled: Callable[[requests.Response], bool] | None = None,
+        is_auth_failure: Callable[[requests.Response], bool] | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.scope = scope
+        self.max_attempts = max_attempts
+        self.timeout = timeout
+        self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
+        self.is_throttled = is_throttled or (lambda r: r.status_code == 429)
+        self.is_auth_failure = is_auth_failure or (lambda r: r.status_code in (401, 403))
+        self.session = requests.Session()
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        limit: Limit | None = None,
+        validate: Callable[[requests.Response], None] | None = None,
+        **kwargs,
+    ) -> requests.Response:
+        """Send with retries. `validate` may raise ValueError for a broken body (retried like a 5xx).
+
+        Raises AuthError at once on an auth failure, TransientError when retries run out."""
+        url = f"{self.base_url}{path}"
+        kwargs.setdefault("timeout", self.timeout)
+        bucket = bucket_for(self.scope, limit.name, limit.rate, limit.burst) if limit else None
+        last_error = ""
+        for attempt in range(1, self.max_attempts + 1):
+            if bucket:
+                bucket.acquire()
+            started = time.monotonic()
+            try:
+                response = self.session.request(method, url, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last_error = exc.__class__.__name__
+                logger.warning("%s %s %s attempt=%d", method, path, last_error, attempt)
+                time.sleep(self._backoff(attempt))
+                continue
+            elapsed_ms = (time.monotonic() - started) * 1000
+            logger.info(
+                "%s %s -> %d in %.0f ms attempt=%d", method, path, response.status_code, elapsed_ms, attempt
+            )
+            if self.is_throttled(response):
+                wait = _retry_after(response) or self._backoff(attempt)
+                if bucket:
+                    bucket.penalise(wait)
+                else:
+                    time.sleep(wait)
+                last_error = f"throttled ({response.status_code})"
+                continue
+            if self.is_auth_failure(response):
+                raise AuthError(f"{method} {path}: HTTP {response.status_code} {_short(response)}")
+            if response.status_code >= 500:
+                last_error = f"HTTP {response.status_code}"
+                time.sleep(self._backoff(attempt))
+                continue
+            if validate is not None:
+                try:
+                    validate(response)
+                except ValueError as exc:
+                    last_error = f"broken body: {exc}"
+                    logger.warning("%s %s broken body attempt=%d", method, path, attempt)
+                    time.sleep(self._backoff(attempt))
+                    continue
+            return response
+        raise TransientError(f"{method} {path} failed after {self.max_attempts} attempts: {last_error}")
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return min(max(float(value), 0.0), 120.0)
+    except ValueError:
+        return None
+
+
+def _short(response: requests.Response) -> str:
+    """A little of an error body for the channel's health message (bodies of errors carry no buyer data)."""
+    return response.text[:200].replace("\n", " ")

@@ -1,0 +1,217 @@
+"""Sync with the shops: poll a channel's orders into the OMS, push free stock out to its listings.
+
+Both run outside any long transaction: marketplace calls are slow, and stock row locks must stay short.
+Each imported order is its own transaction, and the cursor only moves once every page is imported, so a
+worker killed mid-poll loses nothing: the next poll re-reads the window and finds the orders unchanged.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import OperationalError
+from django.utils import timezone
+
+from channels.adapters import adapter_for
+from channels.adapters.base import AdapterError, AuthError, PayloadError, StockUpdate
+from channels.models import Channel, Listing, SyncCursor
+from channels.services import (
+    channel_record_failure,
+    channel_record_success,
+    listing_clear_unchanged,
+    listing_record_push,
+    quarantine_add,
+    quarantine_resolve,
+)
+from inventory.selectors import sku_free_stock
+from orders.intake import order_import
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PollResult:
+    channel: str
+    skipped: bool = False
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    quarantined: int = 0
+    acknowledged: int = 0
+    error: str = ""
+
+
+@dataclass
+class PushResult:
+    channel: str
+    skipped: bool = False
+    sent: int = 0
+    unchanged: int = 0
+    error: str = ""
+    quantities: dict[str, int] = field(default_factory=dict)
+
+
+class Lease:
+    """A short cross-process lock in the shared cache, so one channel is polled (or pushed) by one worker
+    at a time. It expires by itself if its holder dies."""
+
+    def __init__(self, name: str, seconds: int):
+        self.key, self.seconds, self.token = f"oms:lease:{name}", seconds, uuid.uuid4().hex
+
+    def __enter__(self) -> bool:
+        self.held = cache.add(self.key, self.token, timeout=self.seconds)
+        return self.held
+
+    def __exit__(self, *exc) -> None:
+        if self.held and cache.get(self.key) == self.token:
+            cache.delete(self.key)
+
+
+def _import_page(channel: Channel, adapter, page, result: PollResult) -> list[str]:
+    to_ack = []
+    for raw in page:
+        result.fetched += 1
+        try:
+            canonical = adapter.parse_order(raw)
+            imported = order_import(channel=channel, canonical=canonical, payload=raw.payload)
+        except OperationalError:
+            raise  # the database is gone: stop the poll, the cursor stays, the next poll retries
+        except (PayloadError, ValueError, KeyError, TypeError) as exc:
+            quarantine_add(channel=channel, external_id=raw.external_id, payload=raw.payload, error=str(exc))
+            result.quarantined += 1
+            logger.warning("quarantined order %s of %s: %s", raw.external_id, channel.name, exc)
+            continue
+        quarantine_resolve(channel=channel, external_id=raw.external_id)
+        result.created += imported.created
+        result.updated += imported.changed and not imported.created
+        if canonical.needs_ack and not canonical.cancelled:
+            to_ack.append(canonical.external_id)
+    return to_ack
+
+
+def channel_poll(*, channel: Channel) -> PollResult:
+    """Fetch the orders created or changed since the cursor (with overlap) and import each one."""
+    result = PollResult(channel=channel.name)
+    with Lease(f"poll:{channel.pk}", seconds=300) as held:
+        if not held:
+            result.skipped = True
+            return result
+        cursor, _created = SyncCursor.objects.get_or_create(channel=channel, feed="orders")
+        until = timezone.now()
+        start = cursor.position or until - timedelta(hours=settings.OMS_POLL_INITIAL_LOOKBACK_HOURS)
+        since = start - timedelta(seconds=settings.OMS_POLL_OVERLAP_SECONDS)
+        adapter = adapter_for(channel)
+        try:
+            for page in adapter.fetch_orders(since=since, until=until):
+                to_ack = _import_page(channel, adapter, page, result)
+                if to_ack:
+                    adapter.acknowledge(to_ack)
+                    result.acknowledged += len(to_ack)
+        except AuthError as exc:
+            result.error = f"auth: {exc}"
+            channel_record_failure(channel=channel, error=result.error, auth=True)
+            return result
+        except AdapterError as exc:
+            result.error = str(exc)
+            channel_record_failure(channel=channel, error=result.error, auth=False)
+            return result
+        SyncCursor.objects.filter(pk=cursor.pk).update(position=until)
+        channel_record_success(channel=channel, polled=True)
+    logger.info(
+        "polled %s: fetched=%d created=%d updated=%d quarantined=%d",
+        channel.name, result.fetched, result.created, result.updated, result.quarantined,
+    )  # fmt: skip
+    return result
+
+
+def _stock_updates(channel: Channel, listings: list[Listing]) -> tuple[list, list]:
+    free = sku_free_stock(sku_ids={listing.sku_id for listing in listings})
+    send, unchanged = [], []
+    for listing in listings:
+        quantity = channel.quantity_to_publish(free[listing.sku_id])
+        (unchanged if quantity == listing.last_pushed_quantity else send).append((listing, quantity))
+    return send, unchanged
+
+
+def channel_push_stock(*, channel: Channel, batch_size: int | None = None) -> PushResult:
+    """Send the shop the quantity to show for every listing whose stock changed, in bulk batches.
+
+    A batch that fails stays marked and is sent again by the next push; values already shown are skipped."""
+    result = PushResult(channel=channel.name)
+    with Lease(f"push:{channel.pk}", seconds=120) as held:
+        if not held:
+            result.skipped = True
+            return result
+        listings = list(channel.listings.filter(needs_push=True).select_related("sku").order_by("pk"))
+        if not listings:
+            return result
+        generations = {listing.pk: listing.push_generation for listing in listings}
+        send, unchanged = _stock_updates(channel, listings)
+        for listing, _quantity in unchanged:
+            listing_clear_unchanged(listing=listing, generation=generations[listing.pk])
+        result.unchanged = len(unchanged)
+        adapter = adapter_for(channel)
+        size = batch_size or getattr(adapter, "stock_batch_size", 100)
+        for start in range(0, len(send), size):
+            batch = send[start : start + size]
+            try:
+                adapter.push_stock(
+                    [
+                        StockUpdate(lst.external_item_id, lst.external_variant_id, quantity)
+                        for lst, quantity in batch
+                    ]
+                )
+            except AdapterError as exc:
+                result.error = str(exc)
+                channel_record_failure(
+                    channel=channel, error=f"stock push: {exc}", auth=isinstance(exc, AuthError)
+                )
+                return result
+            for listing, quantity in batch:
+                listing_record_push(listing=listing, quantity=quantity, generation=generations[listing.pk])
+                result.quantities[listing.sku.code] = quantity
+            result.sent += len(batch)
+        if send:
+            channel_record_success(channel=channel, pushed=True)
+    return result
+
+
+@dataclass(frozen=True)
+class ListingDrift:
+    sku_code: str
+    pushed: int
+    shown: int
+
+
+def channel_listing_drift(*, channel: Channel) -> list[ListingDrift]:
+    """Listings whose quantity in the shop differs from what we last pushed (edited by hand in the shop)."""
+    adapter = adapter_for(channel)
+    listings = list(channel.listings.filter(last_pushed_quantity__isnull=False).select_related("sku"))
+    shown = adapter.fetch_stock([(lst.external_item_id, lst.external_variant_id) for lst in listings])
+    return [
+        ListingDrift(
+            lst.sku.code, lst.last_pushed_quantity, shown[(lst.external_item_id, lst.external_variant_id)]
+        )
+        for lst in listings
+        if (lst.external_item_id, lst.external_variant_id) in shown
+        and shown[(lst.external_item_id, lst.external_variant_id)] != lst.last_pushed_quantity
+        and not lst.needs_push
+    ]
+
+
+def quarantine_retry(*, row) -> bool:
+    """Parse and import a quarantined payload again (after a fix). True when it imported."""
+    from channels.adapters.base import RawOrder
+
+    adapter = adapter_for(row.channel)
+    try:
+        canonical = adapter.parse_order(RawOrder(row.external_id, row.payload))
+        order_import(channel=row.channel, canonical=canonical, payload=row.payload)
+    except (PayloadError, ValueError, KeyError, TypeError) as exc:
+        quarantine_add(channel=row.channel, external_id=row.external_id, payload=row.payload, error=str(exc))
+        return False
+    quarantine_resolve(channel=row.channel, external_id=row.external_id)
+    return True
