@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import OperationalError
+from django.db import IntegrityError
 from django.utils import timezone
 
 from channels.adapters import adapter_for
@@ -27,7 +27,7 @@ from channels.services import (
     quarantine_resolve,
 )
 from inventory.selectors import sku_free_stock
-from orders.intake import order_import
+from orders.intake import order_import, orders_import
 
 logger = logging.getLogger(__name__)
 
@@ -70,26 +70,53 @@ class Lease:
             cache.delete(self.key)
 
 
+IMPORT_ERRORS = (PayloadError, ValueError, KeyError, TypeError, IntegrityError)
+
+
+def _import(channel: Channel, parsed: list, result: PollResult) -> None:
+    """Import parsed orders as one batch; if the batch fails, order by order so only the culprit is quarantined."""
+    try:
+        imported = orders_import(
+            channel=channel, items=[(canonical, raw.payload) for raw, canonical in parsed]
+        )
+    except IMPORT_ERRORS:
+        if len(parsed) == 1:
+            raise
+        for one in parsed:
+            try:
+                _import(channel, [one], result)
+            except IMPORT_ERRORS as exc:
+                _quarantine(channel, one[0], exc, result)
+        return
+    for raw, _canonical in parsed:
+        quarantine_resolve(channel=channel, external_id=raw.external_id)
+    result.created += sum(outcome.created for outcome in imported)
+    result.updated += sum(outcome.changed and not outcome.created for outcome in imported)
+
+
+def _quarantine(channel: Channel, raw, exc: Exception, result: PollResult) -> None:
+    quarantine_add(channel=channel, external_id=raw.external_id, payload=raw.payload, error=str(exc))
+    result.quarantined += 1
+    logger.warning("quarantined order %s of %s: %s", raw.external_id, channel.name, exc)
+
+
 def _import_page(channel: Channel, adapter, page, result: PollResult) -> list[str]:
-    to_ack = []
+    """Parse and import one page; returns the orders the shop waits for us to acknowledge."""
+    parsed = []
     for raw in page:
         result.fetched += 1
         try:
-            canonical = adapter.parse_order(raw)
-            imported = order_import(channel=channel, canonical=canonical, payload=raw.payload)
-        except OperationalError:
-            raise  # the database is gone: stop the poll, the cursor stays, the next poll retries
-        except (PayloadError, ValueError, KeyError, TypeError) as exc:
-            quarantine_add(channel=channel, external_id=raw.external_id, payload=raw.payload, error=str(exc))
-            result.quarantined += 1
-            logger.warning("quarantined order %s of %s: %s", raw.external_id, channel.name, exc)
-            continue
-        quarantine_resolve(channel=channel, external_id=raw.external_id)
-        result.created += imported.created
-        result.updated += imported.changed and not imported.created
-        if canonical.needs_ack and not canonical.cancelled:
-            to_ack.append(canonical.external_id)
-    return to_ack
+            parsed.append((raw, adapter.parse_order(raw)))
+        except IMPORT_ERRORS as exc:
+            _quarantine(channel, raw, exc, result)
+    if parsed:
+        try:
+            _import(channel, parsed, result)
+        except IMPORT_ERRORS as exc:
+            _quarantine(channel, parsed[0][0], exc, result)
+    return [
+        canonical.external_id for _raw, canonical in parsed if canonical.needs_ack and not canonical.cancelled
+    ]
 
 
 def channel_poll(*, channel: Channel) -> PollResult:

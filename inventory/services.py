@@ -6,13 +6,13 @@ line of defence, only the last.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext as _
 
-from inventory.models import SKU, Allocation, StockLevel, StockMovement, Warehouse
+from inventory.models import SKU, Allocation, SetComponent, StockLevel, StockMovement, Warehouse
 
 Reason = StockMovement.Reason
 
@@ -127,18 +127,38 @@ def stock_set_count(
     )
 
 
-def _line_needs(line) -> list[tuple[SKU, int]]:
-    """Stock units a line still needs, per stocked SKU (a set needs its components)."""
-    remaining = line.quantity - line.allocated_quantity
-    if remaining <= 0:
-        return []
-    if line.sku.is_set:
-        return [(c.component, c.quantity * remaining) for c in line.sku.components.all()]
-    return [(line.sku, remaining)]
+@dataclass
+class AllocationRequest:
+    """One order's claim on stock: all of `needs` or nothing. needs = [(line pk, sku id, units of that SKU)]
+    in units of the ordered SKUs; sets are expanded into their components here."""
+
+    key: object
+    reference: str
+    needs: list[tuple[int, int, int]]
+    sku_codes: dict[int, str] = field(default_factory=dict)
+
+
+def _expand_sets(requests: list[AllocationRequest]) -> None:
+    """Replace needs for set SKUs by needs for their components (units × component quantity)."""
+    sku_ids = {sku_id for request in requests for _line, sku_id, _units in request.needs}
+    parts: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for set_id, component_id, quantity, code in SetComponent.objects.filter(
+        set_sku_id__in=sorted(sku_ids)
+    ).values_list("set_sku_id", "component_id", "quantity", "component__code"):
+        parts[set_id].append((component_id, quantity))
+        for request in requests:
+            request.sku_codes.setdefault(component_id, code)
+    for request in requests:
+        request.needs = [
+            (line, part, units * quantity) if sku_id in parts else (line, sku_id, units)
+            for line, sku_id, units in request.needs
+            for part, quantity in (parts.get(sku_id) or [(sku_id, 1)])
+        ]
 
 
 def _lock_levels(sku_ids) -> dict[int, list[StockLevel]]:
-    """Lock every stock level of these SKUs, in primary-key order (the one lock order of the project)."""
+    """Lock every stock level of these SKUs, in primary-key order (the one lock order of the project).
+    Returns them per SKU in allocation preference order (warehouse priority, then pk)."""
     levels = list(
         StockLevel.objects.select_for_update(of=("self",))
         .select_related("warehouse")
@@ -151,80 +171,146 @@ def _lock_levels(sku_ids) -> dict[int, list[StockLevel]]:
     return by_sku
 
 
+def _plan(
+    request: AllocationRequest, by_sku, free: dict[int, int]
+) -> dict[tuple[int, int], int] | list[Shortage]:
+    """Take the request's units from free stock (all or nothing). On success `free` is reduced and the
+    plan {(line pk, level pk): units} returned; on a shortage `free` is untouched and the shortages returned."""
+    taken: dict[int, int] = defaultdict(int)
+    plan: dict[tuple[int, int], int] = defaultdict(int)
+    short: dict[int, list[int]] = {}
+    for line_pk, sku_id, units in request.needs:
+        left = units
+        for level in by_sku.get(sku_id, []):
+            take = min(left, free[level.pk] - taken[level.pk])
+            if take > 0:
+                plan[(line_pk, level.pk)] += take
+                taken[level.pk] += take
+                left -= take
+            if left == 0:
+                break
+        if left:
+            entry = short.setdefault(sku_id, [0, 0])
+            entry[0] += units
+            entry[1] = sum(free[lv.pk] for lv in by_sku.get(sku_id, []))
+    if short:
+        return [
+            Shortage(request.sku_codes.get(sku, str(sku)), needed, avail)
+            for sku, (needed, avail) in short.items()
+        ]
+    for level_pk, units in taken.items():
+        free[level_pk] -= units
+    return plan
+
+
+def _write_plans(plans: list[tuple[AllocationRequest, dict]], actor: str) -> None:
+    per_level: dict[int, int] = defaultdict(int)
+    for _request, plan in plans:
+        for (_line, level_pk), units in plan.items():
+            per_level[level_pk] += units
+    if not per_level:
+        return
+    adds = Case(
+        *(When(pk=pk, then=Value(units)) for pk, units in per_level.items()), output_field=IntegerField()
+    )
+    updated = (
+        StockLevel.objects.filter(pk__in=sorted(per_level))
+        .alias(adding=adds)
+        .filter(on_hand__gte=F("allocated") + F("adding"))
+        .update(allocated=F("allocated") + adds)
+    )
+    if updated != len(
+        per_level
+    ):  # cannot happen under the locks; refuse rather than oversell if it ever does
+        raise StockError(_("Stock changed during allocation; try again."))
+    line_pks = sorted({line for _request, plan in plans for line, _level in plan})
+    existing = {
+        (a.order_line_id, a.stock_level_id): a.pk
+        for a in Allocation.objects.filter(order_line_id__in=line_pks)
+    }
+    new_rows = []
+    for _request, plan in plans:
+        for (line_pk, level_pk), units in plan.items():
+            if (line_pk, level_pk) in existing:
+                Allocation.objects.filter(pk=existing[(line_pk, level_pk)]).update(
+                    quantity=F("quantity") + units
+                )
+            else:
+                new_rows.append(Allocation(order_line_id=line_pk, stock_level_id=level_pk, quantity=units))
+    Allocation.objects.bulk_create(new_rows)
+    movements = []
+    for request, plan in plans:
+        request_levels: dict[int, int] = defaultdict(int)
+        for (_line, level_pk), units in plan.items():
+            request_levels[level_pk] += units
+        movements += [
+            StockMovement(
+                stock_level_id=level_pk,
+                allocated_delta=units,
+                reason=Reason.ALLOCATE,
+                actor=actor,
+                reference=request.reference,
+            )
+            for level_pk, units in sorted(request_levels.items())
+        ]
+    StockMovement.objects.bulk_create(movements)
+    from orders.models import OrderLine  # inventory's tables know order lines only by foreign key
+
+    OrderLine.objects.filter(pk__in=line_pks).update(allocated_quantity=F("quantity"))
+
+
+@transaction.atomic
+def stock_allocate_many(*, requests: list[AllocationRequest], actor: str) -> dict[object, InsufficientStock]:
+    """Allocate each request all-or-nothing, in the given order (first come, first served), in one
+    transaction: the stock rows of every SKU involved are locked once, in pk order. Returns the requests
+    that could not be covered (key -> InsufficientStock); nothing is written for those."""
+    _expand_sets(requests)
+    by_sku = _lock_levels({sku_id for r in requests for _line, sku_id, _units in r.needs})
+    free = {level.pk: level.free for levels in by_sku.values() for level in levels}
+    plans, refused = [], {}
+    for request in requests:
+        outcome = _plan(request, by_sku, free)
+        if isinstance(outcome, list):
+            refused[request.key] = InsufficientStock(outcome)
+        elif outcome:
+            plans.append((request, outcome))
+    _write_plans(plans, actor)
+    stock_changed(sku_ids={level.sku_id for levels in by_sku.values() for level in levels if plans})
+    return refused
+
+
+def allocation_request(*, order, lines, sku_codes: dict[int, str] | None = None) -> AllocationRequest:
+    """The request for an order's unallocated units; sku_codes name the SKUs in shortage messages."""
+    return AllocationRequest(
+        key=order.pk,
+        reference=order.external_id,
+        needs=[
+            (line.pk, line.sku_id, line.quantity - line.allocated_quantity)
+            for line in lines
+            if line.quantity > line.allocated_quantity
+        ],
+        sku_codes=dict(sku_codes or {}),
+    )
+
+
 @transaction.atomic
 def order_allocate(*, order, actor: str) -> None:
     """Allocate every unallocated unit of the order, all lines or none (引当).
 
     Raises InsufficientStock (nothing written) when free stock does not cover every line, and StockError
     for a line without a SKU. Takes the stock row locks itself, in pk order."""
-    lines = list(
-        order.lines.select_related("sku").prefetch_related("sku__components__component").order_by("pk")
-    )
-    unlinked = [line for line in lines if line.sku is None]
+    lines = list(order.lines.select_related("sku").order_by("pk"))
+    unlinked = [line for line in lines if line.sku_id is None]
     if unlinked:
         raise StockError(_("Line '%(name)s' is not linked to a SKU.") % {"name": unlinked[0].name})
-    needs = [(line, sku, units) for line in lines for sku, units in _line_needs(line)]
-    if not needs:
-        return
-    by_sku = _lock_levels({sku.pk for _line, sku, _units in needs})
-    free = {level.pk: level.free for levels in by_sku.values() for level in levels}
-
-    plan: dict[tuple[int, int], int] = defaultdict(int)  # (line pk, level pk) -> units
-    short: dict[int, list] = {}
-    for line, sku, units in needs:
-        left = units
-        for level in by_sku.get(sku.pk, []):
-            take = min(left, free[level.pk])
-            if take > 0:
-                plan[(line.pk, level.pk)] += take
-                free[level.pk] -= take
-                left -= take
-            if left == 0:
-                break
-        if left:
-            entry = short.setdefault(sku.pk, [sku.code, 0, 0])
-            entry[1] += units
-            entry[2] = sum(lv.free for lv in by_sku.get(sku.pk, []))
-    if short:
-        raise InsufficientStock(
-            [Shortage(code, needed, available) for code, needed, available in short.values()]
-        )
-
-    per_level: dict[int, int] = defaultdict(int)
-    for (_line_pk, level_pk), units in plan.items():
-        per_level[level_pk] += units
-    for level_pk, units in sorted(per_level.items()):
-        updated = StockLevel.objects.filter(pk=level_pk, on_hand__gte=F("allocated") + units).update(
-            allocated=F("allocated") + units
-        )
-        if not updated:  # cannot happen under the lock; refuse rather than oversell if it ever does
-            raise StockError(_("Stock changed during allocation; try again."))
-    existing = {
-        (a.order_line_id, a.stock_level_id): a
-        for a in Allocation.objects.filter(order_line__order=order).select_for_update()
-    }
-    for (line_pk, level_pk), units in plan.items():
-        if (line_pk, level_pk) in existing:
-            Allocation.objects.filter(pk=existing[(line_pk, level_pk)].pk).update(
-                quantity=F("quantity") + units
-            )
-        else:
-            Allocation.objects.create(order_line_id=line_pk, stock_level_id=level_pk, quantity=units)
-    StockMovement.objects.bulk_create(
-        StockMovement(
-            stock_level_id=level_pk,
-            allocated_delta=units,
-            reason=Reason.ALLOCATE,
-            actor=actor,
-            reference=order.external_id,
-        )
-        for level_pk, units in sorted(per_level.items())
+    request = allocation_request(
+        order=order, lines=lines, sku_codes={line.sku_id: line.sku.code for line in lines}
     )
-    for line in lines:
-        if line.allocated_quantity != line.quantity:
-            line.allocated_quantity = line.quantity
-            line.save(update_fields=["allocated_quantity"])
-    stock_changed(sku_ids={sku.pk for _line, sku, _units in needs})
+    if not request.needs:
+        return
+    refused = stock_allocate_many(requests=[request], actor=actor)
+    if refused:
+        raise refused[order.pk]
 
 
 def _release(order, *, actor: str, lines=None, consume: bool) -> None:

@@ -30,12 +30,26 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _commands(port: int, simulators: bool) -> list[tuple[str, list[str]]]:
+def _commands(port: int, simulators: bool, shoppers: float) -> list[tuple[str, list[str]]]:
     py = sys.executable
     commands = []
     if simulators and importlib.util.find_spec("channels.simulators") is not None:
         for kind, sim_port in SIMULATOR_PORTS.items():
-            commands.append((kind, [py, "-m", "channels.simulators", kind, "--port", str(sim_port)]))
+            commands.append(
+                (
+                    kind,
+                    [
+                        py,
+                        "-m",
+                        "channels.simulators",
+                        kind,
+                        "--port",
+                        str(sim_port),
+                        "--shoppers",
+                        str(shoppers),
+                    ],
+                )
+            )
     commands += [
         (
             "worker",
@@ -93,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--no-simulators", action="store_true")
+    parser.add_argument(
+        "--shoppers", type=float, default=2.0, help="simulated orders per minute on each shop"
+    )
     args = parser.parse_args(argv)
 
     children: list[tuple[str, subprocess.Popen]] = []
@@ -105,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     # Stale pid file from a killed run would stop beat from starting.
     (VAR_DIR / "celerybeat.pid").unlink(missing_ok=True)
-    for name, command in _commands(args.port, not args.no_simulators):
+    for name, command in _commands(args.port, not args.no_simulators, args.shoppers):
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
             command,
             cwd=BASE_DIR,

@@ -169,6 +169,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "channels.tasks.push_stock_all",
         "schedule": env.float("OMS_PUSH_SWEEP_SECONDS", default=5.0),
     },
+    "allocate-waiting-orders": {
+        "task": "orders.tasks.allocate_waiting_orders",
+        "schedule": env.float("OMS_ALLOCATE_WAITING_SECONDS", default=30.0),
+    },
     "listing-drift": {
         "task": "channels.tasks.check_listing_drift",
         "schedule": env.float("OMS_DRIFT_CHECK_SECONDS", default=900.0),

@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from channels.adapters.base import CanonicalOrder
 from channels.models import Channel, Listing
-from inventory.services import InsufficientStock, order_allocate, order_deallocate
+from inventory.services import (
+    InsufficientStock,
+    allocation_request,
+    order_allocate,
+    order_deallocate,
+    stock_allocate_many,
+)
 from oms.actors import channel_actor
 from orders.holds import hold_code
 from orders.models import Hold, Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod, ShipTo
@@ -42,16 +48,22 @@ def _header(canonical: CanonicalOrder) -> dict:
     return values
 
 
-def _listing_map(channel: Channel, canonical: CanonicalOrder) -> dict[tuple[str, str], int]:
-    keys = {(line.item_id, line.variant_id) for line in canonical.lines}
-    rows = Listing.objects.filter(channel=channel, external_variant_id__in={v for _i, v in keys}).values_list(
-        "external_item_id", "external_variant_id", "sku_id"
-    )
-    return {(item, variant): sku for item, variant, sku in rows if (item, variant) in keys}
+def _listing_map(
+    channel: Channel, canonicals: list[CanonicalOrder]
+) -> dict[tuple[str, str], tuple[int, str]]:
+    """(shop item id, variant id) -> (SKU id, SKU code) for every line of these orders, in one query."""
+    keys = {(line.item_id, line.variant_id) for c in canonicals for line in c.lines}
+    rows = Listing.objects.filter(
+        channel=channel,
+        external_variant_id__in=sorted({v for _i, v in keys}),
+        external_item_id__in=sorted({i for i, _v in keys}),
+    ).values_list("external_item_id", "external_variant_id", "sku_id", "sku__code")
+    return {(item, variant): (sku, code) for item, variant, sku, code in rows}
 
 
-def _write_lines(order: Order, canonical: CanonicalOrder, channel: Channel) -> None:
-    ship_tos = ShipTo.objects.bulk_create(
+def _rows(order: Order, canonical: CanonicalOrder, skus) -> tuple[list[ShipTo], list[OrderLine]]:
+    """Unsaved address and line rows of an order (lines point at their address through ship_to_index)."""
+    ship_tos = [
         ShipTo(
             order=order,
             external_id=a.external_id,
@@ -65,26 +77,62 @@ def _write_lines(order: Order, canonical: CanonicalOrder, channel: Channel) -> N
             phone=a.phone,
         )
         for a in canonical.ship_tos
-    )
-    skus = _listing_map(channel, canonical)
-    OrderLine.objects.bulk_create(
-        OrderLine(
+    ]
+    lines = []
+    for line in canonical.lines:
+        sku_id, _code = skus.get((line.item_id, line.variant_id), (None, ""))
+        row = OrderLine(
             order=order,
-            ship_to=ship_tos[line.ship_to_index] if line.ship_to_index < len(ship_tos) else None,
-            sku_id=skus.get((line.item_id, line.variant_id)),
+            sku_id=sku_id,
             external_line_id=line.external_line_id,
             external_item_id=f"{line.item_id}:{line.variant_id}" if line.variant_id else line.item_id,
             name=line.name,
             quantity=line.quantity,
             unit_price=line.unit_price,
         )
-        for line in canonical.lines
-    )
+        row.ship_to_index = line.ship_to_index
+        lines.append(row)
+    return ship_tos, lines
+
+
+def _save_rows(ship_tos: list[ShipTo], lines: list[OrderLine]) -> None:
+    """Insert addresses, then lines linked to them (bulk, any number of orders at once)."""
+    ShipTo.objects.bulk_create(ship_tos)
+    by_order: dict[int, list[ShipTo]] = {}
+    for address in ship_tos:
+        by_order.setdefault(address.order_id, []).append(address)
+    for line in lines:
+        addresses = by_order.get(line.order_id, [])
+        line.ship_to = addresses[line.ship_to_index] if line.ship_to_index < len(addresses) else None
+    OrderLine.objects.bulk_create(lines)
+
+
+def _write_lines(order: Order, canonical: CanonicalOrder, channel: Channel) -> None:
+    ship_tos, lines = _rows(order, canonical, _listing_map(channel, [canonical]))
+    _save_rows(ship_tos, lines)
+
+
+def intake_holds(*, unknown_sku: bool, remarks: str, payment_method: str, paid: bool) -> dict[str, str]:
+    """The holds intake puts on an order by itself (code -> message; "" = the code's default message).
+    Stock is judged separately, by allocating."""
+    wanted = {}
+    if unknown_sku:
+        wanted["unknown_sku"] = ""
+    if remarks.strip():
+        wanted["remarks"] = ""
+    if payment_method in PREPAID and not paid:
+        wanted["payment_pending"] = ""
+    return wanted
 
 
 def _add_hold(order: Order, code: str, actor: str, message: str = "") -> None:
-    Hold.objects.create(order=order, code=code, message=message or hold_code(code).message)
-    event_record(order=order, kind="hold_added", actor=actor, message=message or hold_code(code).message)
+    message = message or hold_code(code).message
+    Hold.objects.create(order=order, code=code, message=message)
+    event_record(order=order, kind="hold_added", actor=actor, message=message)
+
+
+def _shortage_message(shortage: InsufficientStock) -> str:
+    return f"{hold_code('insufficient_stock').message}: {shortage}"
 
 
 def order_evaluate(*, order: Order, actor: str) -> None:
@@ -94,18 +142,18 @@ def order_evaluate(*, order: Order, actor: str) -> None:
     active = {code for code, resolved_at in holds if resolved_at is None}
     released = {code for code, resolved_at in holds if resolved_at is not None} - AUTO_CLEARED
     lines = list(order.lines.all())
-    wanted: dict[str, str] = {}
-    if any(line.sku_id is None for line in lines):
-        wanted["unknown_sku"] = ""
-    elif any(line.allocated_quantity < line.quantity for line in lines):
+    unknown = any(line.sku_id is None for line in lines)
+    wanted = intake_holds(
+        unknown_sku=unknown,
+        remarks=order.remarks,
+        payment_method=order.payment_method,
+        paid=order.paid_at is not None,
+    )
+    if not unknown and any(line.allocated_quantity < line.quantity for line in lines):
         try:
             order_allocate(order=order, actor=actor)
         except InsufficientStock as shortage:
-            wanted["insufficient_stock"] = f"{hold_code('insufficient_stock').message}: {shortage}"
-    if order.remarks.strip():
-        wanted["remarks"] = ""
-    if order.payment_method in PREPAID and order.paid_at is None:
-        wanted["payment_pending"] = ""
+            wanted["insufficient_stock"] = _shortage_message(shortage)
     for code, message in wanted.items():
         if code not in active and code not in released:  # a person's release is not undone by a re-check
             _add_hold(order, code, actor, message)
@@ -122,21 +170,68 @@ def order_evaluate(*, order: Order, actor: str) -> None:
         order_status_change(order=order, to_status=target, actor=actor)
 
 
-def _create(channel: Channel, canonical: CanonicalOrder, payload, actor: str) -> Order:
-    order = Order.objects.create(
-        channel=channel,
-        external_id=canonical.external_id,
-        raw_payload=payload,
-        status=S.NEW,
-        **_header(canonical),
+def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], actor: str) -> list[Order]:
+    """Insert new orders in bulk: rows, allocation (first come, first served), holds, statuses, events.
+
+    A page of orders costs a fixed number of queries, whatever its size. Caller holds the transaction."""
+    skus = _listing_map(channel, [canonical for canonical, _payload in items])
+    orders = Order.objects.bulk_create(
+        Order(channel=channel, external_id=c.external_id, raw_payload=payload, status=S.NEW, **_header(c))
+        for c, payload in items
     )
-    _write_lines(order, canonical, channel)
-    event_record(order=order, kind="imported", actor=actor, message=f"{channel} から取り込み")
-    if canonical.cancelled:
-        order_status_change(order=order, to_status=S.CANCELLED, actor=actor, note="キャンセル済みで取り込み")
-    else:
-        order_evaluate(order=order, actor=actor)
-    return order
+    all_ship_tos, all_lines, lines_of = [], [], {}
+    for order, (canonical, _payload) in zip(orders, items, strict=True):
+        ship_tos, lines = _rows(order, canonical, skus)
+        all_ship_tos += ship_tos
+        all_lines += lines
+        lines_of[order.pk] = lines
+    _save_rows(all_ship_tos, all_lines)
+
+    codes = dict(skus.values())
+    wanted: dict[int, dict[str, str]] = {}
+    requests = []
+    for order, (canonical, _payload) in zip(orders, items, strict=True):
+        unknown = any(line.sku_id is None for line in lines_of[order.pk])
+        wanted[order.pk] = intake_holds(
+            unknown_sku=unknown,
+            remarks=canonical.remarks,
+            payment_method=canonical.payment_method,
+            paid=canonical.paid,
+        )
+        if not unknown and not canonical.cancelled:
+            requests.append(allocation_request(order=order, lines=lines_of[order.pk], sku_codes=codes))
+    for order_pk, shortage in stock_allocate_many(requests=requests, actor=actor).items():
+        wanted[order_pk]["insufficient_stock"] = _shortage_message(shortage)
+
+    holds, events, by_status = [], [], {}
+    for order, (canonical, _payload) in zip(orders, items, strict=True):
+        events.append(
+            OrderEvent(order=order, kind="imported", actor=actor, message=f"{channel} から取り込み")
+        )
+        if canonical.cancelled:
+            status = S.CANCELLED
+        else:
+            for code, message in wanted[order.pk].items():
+                message = message or hold_code(code).message
+                holds.append(Hold(order=order, code=code, message=message))
+                events.append(OrderEvent(order=order, kind="hold_added", actor=actor, message=message))
+            status = status_for_holds(set(wanted[order.pk]))
+        events.append(
+            OrderEvent(
+                order=order,
+                kind="status_changed",
+                actor=actor,
+                before={"status": S.NEW},
+                after={"status": status},
+            )
+        )
+        by_status.setdefault(status, []).append(order.pk)
+        order.status = status
+    Hold.objects.bulk_create(holds)
+    OrderEvent.objects.bulk_create(events)
+    for status, pks in by_status.items():
+        Order.objects.filter(pk__in=pks).update(status=status)
+    return orders
 
 
 def _cancel(order: Order, actor: str) -> None:
@@ -189,23 +284,66 @@ def _update(order: Order, canonical: CanonicalOrder, payload, actor: str) -> boo
     return True
 
 
-def order_import(*, channel: Channel, canonical: CanonicalOrder, payload) -> ImportResult:
-    """Create or update the order (one transaction). Safe to call again with the same payload, and safe
-    when two workers import the same order at once: the second waits on the row lock and sees no change."""
+def orders_import(*, channel: Channel, items: list[tuple[CanonicalOrder, object]]) -> list[ImportResult]:
+    """Create or update a page of orders (canonical order, the shop's payload) in one transaction.
+
+    Idempotent: an order seen before with the same payload is left alone. Safe when two workers import
+    the same orders at once: existing orders are locked; if a concurrent insert wins the race for a new
+    one, the page is imported again order by order and finds it."""
     actor = channel_actor(channel)
+    unique = list({c.external_id: (c, payload) for c, payload in items}.values())  # a page may repeat one
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update()
-            .filter(channel=channel, external_id=canonical.external_id)
-            .first()
-        )
-        if order is None:
+        existing = {
+            order.external_id: order
+            for order in Order.objects.select_for_update()
+            .filter(channel=channel, external_id__in=[c.external_id for c, _p in unique])
+            .order_by("pk")
+        }
+        results = {
+            c.external_id: ImportResult(
+                existing[c.external_id], False, _update(existing[c.external_id], c, p, actor)
+            )
+            for c, p in unique
+            if c.external_id in existing
+        }
+        new = [(c, p) for c, p in unique if c.external_id not in existing]
+        if new:
             try:
                 with transaction.atomic():
-                    return ImportResult(_create(channel, canonical, payload, actor), True, True)
+                    for order in _create_many(channel, new, actor):
+                        results[order.external_id] = ImportResult(order, True, True)
             except IntegrityError:
-                # Another worker created it between our read and insert; it holds the row until it commits.
-                order = Order.objects.select_for_update().get(
-                    channel=channel, external_id=canonical.external_id
-                )
-        return ImportResult(order, False, _update(order, canonical, payload, actor))
+                if len(unique) == 1:
+                    order = Order.objects.select_for_update().get(
+                        channel=channel, external_id=new[0][0].external_id
+                    )
+                    results[order.external_id] = ImportResult(order, False, _update(order, *new[0], actor))
+                else:
+                    for c, p in new:
+                        results.update({c.external_id: orders_import(channel=channel, items=[(c, p)])[0]})
+    return [results[c.external_id] for c, _p in unique]
+
+
+def order_import(*, channel: Channel, canonical: CanonicalOrder, payload) -> ImportResult:
+    """Create or update one order (see orders_import)."""
+    return orders_import(channel=channel, items=[(canonical, payload)])[0]
+
+
+def orders_allocate_waiting(*, limit: int = 500) -> int:
+    """Try again to allocate orders waiting for stock (引当待ち), oldest first. Returns how many moved on.
+
+    Each order is its own transaction, so one order's failure never blocks the queue behind it."""
+    moved = 0
+    waiting = list(
+        Order.objects.filter(status=S.AWAITING_STOCK)
+        .order_by("ordered_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for order_pk in waiting:
+        with transaction.atomic():
+            order = Order.objects.select_for_update().select_related("channel").get(pk=order_pk)
+            if order.status != S.AWAITING_STOCK:
+                continue
+            order_evaluate(order=order, actor="system")
+            moved += order.status != S.AWAITING_STOCK
+    return moved

@@ -182,3 +182,50 @@ def test_a_released_remarks_hold_is_not_raised_again_by_an_update(shop, django_u
 
     assert order.status == S.READY
     assert order.delivery_time == "18-20"
+
+
+def test_waiting_orders_are_allocated_oldest_first_when_stock_arrives(shop):
+    from orders.intake import orders_allocate_waiting
+
+    channel, tshirt = shop
+    six = [CanonicalLine("1", "tshirt", "TSHIRT-BLK-M", "T", 6, 2980)]
+    older = order_import(channel=channel, canonical=canonical(external_id="A-1", lines=six), payload={}).order
+    newer = order_import(
+        channel=channel,
+        canonical=canonical(external_id="A-2", lines=six, ordered_at=datetime(2026, 11, 26, 11, 0, tzinfo=JST)),
+        payload={},
+    ).order
+    stock_adjust(sku=tshirt, delta=3, actor="test")  # 8 free: enough for one order of 6
+
+    assert orders_allocate_waiting() == 1
+
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (older.status, newer.status) == (S.READY, S.AWAITING_STOCK)
+
+
+def test_a_page_allocates_first_come_first_served_with_a_fixed_number_of_queries(shop, django_assert_max_num_queries):
+    from orders.intake import orders_import
+
+    channel, tshirt = shop  # 5 units free
+    two = [CanonicalLine("1", "tshirt", "TSHIRT-BLK-M", "T", 2, 2980)]
+    page = [(canonical(external_id=f"P-{n}", lines=two), {"n": n}) for n in range(30)]
+
+    with django_assert_max_num_queries(30):
+        results = orders_import(channel=channel, items=page)
+
+    statuses = [r.order.status for r in results]
+    assert statuses[:2] == [S.READY, S.READY]
+    assert set(statuses[2:]) == {S.AWAITING_STOCK}
+    assert StockLevel.objects.get(sku=tshirt).allocated == 4
+    assert Order.objects.filter(status=S.READY).count() == 2
+    assert Order.objects.get(external_id="P-3").holds.get().code == "insufficient_stock"
+
+
+def test_a_page_that_repeats_an_order_imports_it_once(shop):
+    from orders.intake import orders_import
+
+    channel, _tshirt = shop
+    results = orders_import(channel=channel, items=[(canonical(), {"v": 1}), (canonical(), {"v": 1})])
+
+    assert len(results) == 1 and Order.objects.count() == 1

@@ -1,0 +1,1 @@
+"""Tests of the channels app: adapters and simulators."""

@@ -1,0 +1,1 @@
+"""Tests of the local marketplace simulators, over real HTTP on loopback."""
