@@ -16,7 +16,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from channels.adapters import adapter_for
-from channels.adapters.base import AdapterError, AuthError, PayloadError, StockUpdate
+from channels.adapters.base import AdapterError, AuthError, PayloadError, StockUpdate, TransientError
 from channels.models import Channel, Listing, SyncCursor
 from channels.services import (
     channel_record_failure,
@@ -132,7 +132,14 @@ def channel_poll(*, channel: Channel) -> PollResult:
         since = start - timedelta(seconds=settings.OMS_POLL_OVERLAP_SECONDS)
         adapter = adapter_for(channel)
         try:
+            previous: list[str] = []
             for page in adapter.fetch_orders(since=since, until=until):
+                ids = [raw.external_id for raw in page]
+                if ids and ids == previous:
+                    # A flaky paginator served the same page twice, so the page after it was never seen:
+                    # give up this poll without moving the cursor; the next one reads the window again.
+                    raise TransientError("the shop returned the same page twice")
+                previous = ids
                 to_ack = _import_page(channel, adapter, page, result)
                 if to_ack:
                     adapter.acknowledge(to_ack)

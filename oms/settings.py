@@ -139,6 +139,7 @@ else:
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 # The cache is shared by web, worker and beat processes (access tokens, push debounce, poll leases).
@@ -214,6 +215,8 @@ LOGGING = {
 # Sync: stock changes trigger a push after this debounce; beat re-pushes anything pending as a safety net.
 OMS_SYNC_TRIGGERS = env.bool("OMS_SYNC_TRIGGERS", default=True)
 OMS_STOCK_PUSH_DEBOUNCE_SECONDS = env.float("OMS_STOCK_PUSH_DEBOUNCE_SECONDS", default=1.0)
+OMS_CLIENT_RATE_LIMITS = env.bool("OMS_CLIENT_RATE_LIMITS", default=True)
+OMS_HTTP_READ_TIMEOUT = env.float("OMS_HTTP_READ_TIMEOUT", default=30.0)
 OMS_POLL_OVERLAP_SECONDS = env.int("OMS_POLL_OVERLAP_SECONDS", default=120)
 OMS_POLL_INITIAL_LOOKBACK_HOURS = env.int("OMS_POLL_INITIAL_LOOKBACK_HOURS", default=72)
 

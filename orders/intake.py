@@ -6,6 +6,9 @@ A re-fetched order that did not change is left alone; a changed one is updated; 
 its stock.
 """
 
+import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -30,9 +33,22 @@ PREPAID = {PaymentMethod.BANK_TRANSFER, PaymentMethod.CONVENIENCE_STORE}
 EDITABLE = {S.NEW, S.ON_HOLD, S.AWAITING_STOCK, S.AWAITING_PAYMENT, S.SCHEDULED, S.READY}
 AUTO_CLEARED = {"insufficient_stock", "payment_pending", "unknown_sku"}
 HEADER_FIELDS = (
-    "ordered_at", "buyer_name", "buyer_kana", "buyer_email", "buyer_phone", "payment_method", "subtotal",
-    "shipping_fee", "payment_fee", "discount", "total", "remarks", "is_gift", "delivery_date", "delivery_time",
-)  # fmt: skip
+    "ordered_at",
+    "buyer_name",
+    "buyer_kana",
+    "buyer_email",
+    "buyer_phone",
+    "payment_method",
+    "subtotal",
+    "shipping_fee",
+    "payment_fee",
+    "discount",
+    "total",
+    "remarks",
+    "is_gift",
+    "delivery_date",
+    "delivery_time",
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +56,14 @@ class ImportResult:
     order: Order
     created: bool
     changed: bool
+
+
+def fingerprint(canonical: CanonicalOrder) -> str:
+    """What the shop says about the order, minus bookkeeping (update time, whether it waits for our ack)."""
+    data = dataclasses.asdict(canonical)
+    data.pop("updated_at", None)
+    data.pop("needs_ack", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _header(canonical: CanonicalOrder) -> dict:
@@ -176,7 +200,14 @@ def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], a
     A page of orders costs a fixed number of queries, whatever its size. Caller holds the transaction."""
     skus = _listing_map(channel, [canonical for canonical, _payload in items])
     orders = Order.objects.bulk_create(
-        Order(channel=channel, external_id=c.external_id, raw_payload=payload, status=S.NEW, **_header(c))
+        Order(
+            channel=channel,
+            external_id=c.external_id,
+            raw_payload=payload,
+            source_fingerprint=fingerprint(c),
+            status=S.NEW,
+            **_header(c),
+        )
         for c, payload in items
     )
     all_ship_tos, all_lines, lines_of = [], [], {}
@@ -244,9 +275,13 @@ def _cancel(order: Order, actor: str) -> None:
 def _update(order: Order, canonical: CanonicalOrder, payload, actor: str) -> bool:
     if order.raw_payload == payload:
         return False
+    new_fingerprint = fingerprint(canonical)
+    unchanged = new_fingerprint == order.source_fingerprint
+    order.raw_payload, order.source_fingerprint = payload, new_fingerprint
+    Order.objects.filter(pk=order.pk).update(raw_payload=payload, source_fingerprint=new_fingerprint)
+    if unchanged:
+        return False
     before = {"status": order.status}
-    order.raw_payload = payload
-    Order.objects.filter(pk=order.pk).update(raw_payload=payload, updated_at=timezone.now())
     if order.status in (S.CANCELLED, S.SHIPPED):
         return True
     if canonical.cancelled:
@@ -265,10 +300,13 @@ def _update(order: Order, canonical: CanonicalOrder, payload, actor: str) -> boo
         header["paid_at"] = order.paid_at
     lines_now = sorted(order.lines.values_list("external_line_id", "external_item_id", "quantity"))
     lines_new = sorted(
-        (line.external_line_id, f"{line.item_id}:{line.variant_id}" if line.variant_id else line.item_id,
-         line.quantity)
+        (
+            line.external_line_id,
+            f"{line.item_id}:{line.variant_id}" if line.variant_id else line.item_id,
+            line.quantity,
+        )
         for line in canonical.lines
-    )  # fmt: skip
+    )
     for name, value in header.items():
         setattr(order, name, value)
     order.save(update_fields=[*header.keys(), "updated_at"])

@@ -78,6 +78,9 @@ class Order(models.Model):
         "shipping.Carrier", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
     )
     raw_payload = models.JSONField(_("shop data"), default=dict, blank=True)
+    # Hash of what the shop says about the order (not its bookkeeping fields): a re-fetch with the same
+    # fingerprint changes nothing, even when the shop's own version counter moved.
+    source_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

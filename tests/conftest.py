@@ -3,6 +3,9 @@
 import pytest
 from django.db import connection
 
+# The marketplace simulators as subprocesses, for every test that talks to a shop over HTTP.
+from tests.channels.simulators.conftest import start_simulator  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):

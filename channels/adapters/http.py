@@ -16,7 +16,12 @@ from channels.adapters.base import AuthError, TransientError
 
 logger = logging.getLogger("channels.http")
 
-DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read
+
+def default_timeout() -> tuple[float, float]:
+    """(connect, read) seconds for every marketplace call; OMS_HTTP_READ_TIMEOUT tunes the read part."""
+    from django.conf import settings
+
+    return (5.0, float(getattr(settings, "OMS_HTTP_READ_TIMEOUT", 30.0)))
 
 
 class TokenBucket:
@@ -80,7 +85,7 @@ class HttpClient:
         base_url: str,
         scope: str,
         max_attempts: int = 5,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        timeout: tuple[float, float] | None = None,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         is_throttled: Callable[[requests.Response], bool] | None = None,
@@ -89,7 +94,7 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.scope = scope
         self.max_attempts = max_attempts
-        self.timeout = timeout
+        self.timeout = timeout or default_timeout()
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.is_throttled = is_throttled or (lambda r: r.status_code == 429)
         self.is_auth_failure = is_auth_failure or (lambda r: r.status_code in (401, 403))
@@ -112,7 +117,11 @@ class HttpClient:
         Raises AuthError at once on an auth failure, TransientError when retries run out."""
         url = f"{self.base_url}{path}"
         kwargs.setdefault("timeout", self.timeout)
-        bucket = bucket_for(self.scope, limit.name, limit.rate, limit.burst) if limit else None
+        bucket = (
+            bucket_for(self.scope, limit.name, limit.rate, limit.burst)
+            if limit and _client_limits_on()
+            else None
+        )
         last_error = ""
         for attempt in range(1, self.max_attempts + 1):
             if bucket:
@@ -153,6 +162,13 @@ class HttpClient:
                     continue
             return response
         raise TransientError(f"{method} {path} failed after {self.max_attempts} attempts: {last_error}")
+
+
+def _client_limits_on() -> bool:
+    """OMS_CLIENT_RATE_LIMITS=0 turns our own pacing off (benchmarks against simulators without limits)."""
+    from django.conf import settings
+
+    return bool(getattr(settings, "OMS_CLIENT_RATE_LIMITS", True))
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -86,6 +86,7 @@ def utc_now() -> datetime:
 
 class AmazonSimulator(Simulator):
     kind = "amazon"
+    paged_paths = (r"/orders/v0/orders", ORDER_PATH + "/orderItems")
 
     def __init__(self, *, seed: int = 1, rate_limits: bool = True):
         super().__init__(seed=seed, rate_limits=rate_limits)

@@ -52,6 +52,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class Simulator(ControlAPI):
+    # Paths of the paginated search endpoints; only these can serve a page twice (duplicate_page fault).
+    paged_paths: tuple[str, ...] = ()
     """One marketplace. Subclasses speak the marketplace's API; this class runs the rest.
 
     Handlers run while holding `self.lock` (an RLock), so they may read and write shared state freely.
@@ -160,7 +162,8 @@ class Simulator(ControlAPI):
         if fault == "timeout":
             time.sleep(self.faults.timeout_seconds)
         key = (request.method, request.path)
-        if fault == "duplicate_page" and key in self._last_bodies:
+        paged = any(re.fullmatch(pattern, request.path) for pattern in self.paged_paths)
+        if fault == "duplicate_page" and paged and key in self._last_bodies:
             return self._last_bodies[key], None
         response = self._serve_api(request)
         if 200 <= response.status < 300:

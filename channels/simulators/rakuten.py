@@ -45,6 +45,7 @@ CREDENTIALS = {
 
 class RakutenSimulator(RakutenInventoryAPI, RakutenShippingAPI, Simulator):
     kind = "rakuten"
+    paged_paths = (rf"{ORDER_API}/searchOrder/?",)
 
     def __init__(self, *, seed: int = 1, rate_limits: bool = True):
         super().__init__(seed=seed, rate_limits=rate_limits)

@@ -70,6 +70,7 @@ ERROR_MESSAGES = {
 
 class YahooSimulator(Simulator):
     kind = "yahoo"
+    paged_paths = (f"{API}/orderList",)
 
     def __init__(self, *, seed: int = 1, rate_limits: bool = True):
         super().__init__(seed=seed, rate_limits=rate_limits)
