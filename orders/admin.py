@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from orders.models import Hold, Order, OrderEvent, OrderLine, ShipTo
+from orders.models import Hold, HoldRule, Order, OrderEvent, OrderLine, ShipTo
 
 
 class ShipToInline(admin.StackedInline):
@@ -94,3 +94,11 @@ class OrderEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(HoldRule)
+class HoldRuleAdmin(admin.ModelAdmin):
+    list_display = ("code", "action", "channel", "pattern", "enabled", "note")
+    list_filter = ("code", "action", "enabled", "channel")
+    search_fields = ("code", "pattern", "note")
+    list_select_related = ("channel",)

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from channels.adapters.base import CanonicalOrder
@@ -25,13 +26,16 @@ from inventory.services import (
 )
 from oms.actors import channel_actor
 from orders.holds import hold_code
+from orders.matching import merge_key
 from orders.models import Hold, Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod, ShipTo
+from orders.rules import apply_rules, rules_for
 from orders.services import event_record, order_status_change, status_for_holds
 
 S = OrderStatus
 PREPAID = {PaymentMethod.BANK_TRANSFER, PaymentMethod.CONVENIENCE_STORE}
 EDITABLE = {S.NEW, S.ON_HOLD, S.AWAITING_STOCK, S.AWAITING_PAYMENT, S.SCHEDULED, S.READY}
-AUTO_CLEARED = {"insufficient_stock", "payment_pending", "unknown_sku"}
+# Holds about facts a person cannot accept away: re-checked every time, whoever released them.
+FACT_HOLDS = {"insufficient_stock", "payment_pending", "unknown_sku"}
 HEADER_FIELDS = (
     "ordered_at",
     "buyer_name",
@@ -136,17 +140,69 @@ def _write_lines(order: Order, canonical: CanonicalOrder, channel: Channel) -> N
     _save_rows(ship_tos, lines)
 
 
-def intake_holds(*, unknown_sku: bool, remarks: str, payment_method: str, paid: bool) -> dict[str, str]:
-    """The holds intake puts on an order by itself (code -> message; "" = the code's default message).
-    Stock is judged separately, by allocating."""
+@dataclass(frozen=True)
+class CheckFacts:
+    """What the intake checks look at, whether the order is in the database yet or not."""
+
+    unknown_sku: bool
+    remarks: str
+    payment_method: str
+    paid: bool
+    channel_id: int | None = None
+
+
+def intake_holds(facts: CheckFacts, rules=None) -> dict[str, str]:
+    """The holds the checks put on an order (code -> message; "" = the code's default message), after the
+    channel's hold rules. Stock is judged separately, by allocating."""
     wanted = {}
-    if unknown_sku:
+    if facts.unknown_sku:
         wanted["unknown_sku"] = ""
-    if remarks.strip():
+    if facts.remarks.strip():
         wanted["remarks"] = ""
-    if payment_method in PREPAID and not paid:
+    if facts.payment_method in PREPAID and not facts.paid:
         wanted["payment_pending"] = ""
-    return wanted
+    return apply_rules(wanted, rules_for(facts.channel_id) if rules is None else rules, remarks=facts.remarks)
+
+
+def _facts(order: Order, lines) -> CheckFacts:
+    return CheckFacts(
+        unknown_sku=any(line.sku_id is None for line in lines),
+        remarks=order.remarks,
+        payment_method=order.payment_method,
+        paid=order.paid_at is not None,
+        channel_id=order.channel_id,
+    )
+
+
+def _merge_partners(order: Order) -> list[Order]:
+    """Other open orders of the same shop going to the same buyer and address (同梱候補). Orders split from
+    one another are not candidates: they were separated on purpose."""
+    if not order.merge_key:
+        return []
+    partners = (
+        Order.objects.filter(channel_id=order.channel_id, merge_key=order.merge_key, status__in=EDITABLE)
+        .exclude(pk=order.pk)
+        .exclude(split_from_id=order.pk)
+    )
+    if order.split_from_id:
+        partners = partners.exclude(pk=order.split_from_id).exclude(split_from_id=order.split_from_id)
+    return list(partners)
+
+
+def _flag_merge_partners(partners: list[Order], actor: str) -> None:
+    """The older orders of a new merge candidate get the hold too, unless a person released it before."""
+    for partner in partners:
+        flagged = partner.holds.filter(code="merge_candidate").filter(
+            Q(resolved_at__isnull=True) | Q(released_by_person=True)
+        )
+        if flagged.exists():
+            continue
+        _add_hold(partner, "merge_candidate", actor)
+        target = status_for_holds(
+            set(partner.holds.filter(resolved_at__isnull=True).values_list("code", flat=True))
+        )
+        if target != partner.status and partner.status != S.SCHEDULED:
+            order_status_change(order=partner, to_status=target, actor=actor)
 
 
 def _add_hold(order: Order, code: str, actor: str, message: str = "") -> None:
@@ -161,33 +217,32 @@ def _shortage_message(shortage: InsufficientStock) -> str:
 
 def order_evaluate(*, order: Order, actor: str) -> None:
     """Run the intake checks on an order that is not printed yet: allocate stock, add the holds that apply,
-    and set the status the holds call for. Caller holds the order's transaction."""
-    holds = list(order.holds.values_list("code", "resolved_at"))
-    active = {code for code, resolved_at in holds if resolved_at is None}
-    released = {code for code, resolved_at in holds if resolved_at is not None} - AUTO_CLEARED
+    clear the ones whose reason has gone, and set the status the holds call for. Caller holds the order's
+    transaction. A hold a person released is not raised again, except those about facts (stock, SKU, payment)."""
+    holds = list(order.holds.values_list("code", "resolved_at", "released_by_person"))
+    active = {code for code, resolved_at, _person in holds if resolved_at is None}
+    accepted = {code for code, _resolved, person in holds if person} - FACT_HOLDS
     lines = list(order.lines.all())
-    unknown = any(line.sku_id is None for line in lines)
-    wanted = intake_holds(
-        unknown_sku=unknown,
-        remarks=order.remarks,
-        payment_method=order.payment_method,
-        paid=order.paid_at is not None,
-    )
-    if not unknown and any(line.allocated_quantity < line.quantity for line in lines):
+    facts = _facts(order, lines)
+    wanted = intake_holds(facts)
+    if not facts.unknown_sku and any(line.allocated_quantity < line.quantity for line in lines):
         try:
             order_allocate(order=order, actor=actor)
         except InsufficientStock as shortage:
             wanted["insufficient_stock"] = _shortage_message(shortage)
+    partners = _merge_partners(order)
+    if partners:
+        wanted["merge_candidate"] = ""
+    wanted = {code: message for code, message in wanted.items() if code not in accepted}
     for code, message in wanted.items():
-        if code not in active and code not in released:  # a person's release is not undone by a re-check
+        if code not in active:
             _add_hold(order, code, actor, message)
-    wanted = {code: message for code, message in wanted.items() if code not in released}
-    # Holds that intake itself raises and whose reason has gone (stock arrived, payment seen) clear here.
-    cleared = AUTO_CLEARED & (active - wanted.keys())
+    cleared = active - wanted.keys()
     for code in sorted(cleared):
         order.holds.filter(code=code, resolved_at__isnull=True).update(resolved_at=timezone.now())
         event_record(order=order, kind="hold_resolved", actor=actor, message=hold_code(code).message)
-    target = status_for_holds((active - cleared) | wanted.keys())
+    _flag_merge_partners(partners, actor)
+    target = status_for_holds(set(wanted))
     if order.status == S.SCHEDULED and target == S.READY:
         return
     if target != order.status:
@@ -205,6 +260,7 @@ def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], a
             external_id=c.external_id,
             raw_payload=payload,
             source_fingerprint=fingerprint(c),
+            merge_key=_canonical_merge_key(c),
             status=S.NEW,
             **_header(c),
         )
@@ -219,20 +275,17 @@ def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], a
     _save_rows(all_ship_tos, all_lines)
 
     codes = dict(skus.values())
+    rules = rules_for(channel.pk)
     wanted: dict[int, dict[str, str]] = {}
     requests = []
     for order, (canonical, _payload) in zip(orders, items, strict=True):
-        unknown = any(line.sku_id is None for line in lines_of[order.pk])
-        wanted[order.pk] = intake_holds(
-            unknown_sku=unknown,
-            remarks=canonical.remarks,
-            payment_method=canonical.payment_method,
-            paid=canonical.paid,
-        )
-        if not unknown and not canonical.cancelled:
+        facts = _facts(order, lines_of[order.pk])
+        wanted[order.pk] = intake_holds(facts, rules)
+        if not facts.unknown_sku and not canonical.cancelled:
             requests.append(allocation_request(order=order, lines=lines_of[order.pk], sku_codes=codes))
     for order_pk, shortage in stock_allocate_many(requests=requests, actor=actor).items():
         wanted[order_pk]["insufficient_stock"] = _shortage_message(shortage)
+    partners = _batch_merge_candidates(channel, orders, wanted, actor)
 
     holds, events, by_status = [], [], {}
     for order, (canonical, _payload) in zip(orders, items, strict=True):
@@ -262,7 +315,42 @@ def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], a
     OrderEvent.objects.bulk_create(events)
     for status, pks in by_status.items():
         Order.objects.filter(pk__in=pks).update(status=status)
+    _flag_merge_partners(partners, actor)
     return orders
+
+
+def _canonical_merge_key(canonical: CanonicalOrder) -> str:
+    if not canonical.ship_tos:
+        return ""
+    a = canonical.ship_tos[0]
+    return merge_key(
+        name=a.name,
+        postal_code=a.postal_code,
+        prefecture=a.prefecture,
+        city=a.city,
+        address1=a.address1,
+        address2=a.address2,
+        phone=a.phone or canonical.buyer_phone,
+    )
+
+
+def _batch_merge_candidates(channel: Channel, orders: list[Order], wanted: dict, actor: str) -> list[Order]:
+    """Flag new orders that share a merge key with another open order (new or old); returns the old ones."""
+    keys: dict[str, list[Order]] = {}
+    for order in orders:
+        if order.merge_key and order.status != S.CANCELLED:
+            keys.setdefault(order.merge_key, []).append(order)
+    new_pks = {order.pk for order in orders}
+    existing = [
+        o
+        for o in Order.objects.filter(channel=channel, merge_key__in=list(keys), status__in=EDITABLE)
+        if o.pk not in new_pks
+    ]
+    shared = {o.merge_key for o in existing} | {key for key, group in keys.items() if len(group) > 1}
+    for key in shared:
+        for order in keys.get(key, []):
+            wanted[order.pk]["merge_candidate"] = ""
+    return existing
 
 
 def _cancel(order: Order, actor: str) -> None:
@@ -307,10 +395,14 @@ def _update(order: Order, canonical: CanonicalOrder, payload, actor: str) -> boo
         )
         for line in canonical.lines
     )
+    header["merge_key"] = _canonical_merge_key(canonical)
     for name, value in header.items():
         setattr(order, name, value)
     order.save(update_fields=[*header.keys(), "updated_at"])
-    if lines_now != lines_new or order.ship_tos.count() != len(canonical.ship_tos):
+    address_fields = ("name", "kana", "postal_code", "prefecture", "city", "address1", "address2", "phone")
+    ship_tos_now = [tuple(row) for row in order.ship_tos.order_by("pk").values_list(*address_fields)]
+    ship_tos_new = [tuple(getattr(a, f) for f in address_fields) for a in canonical.ship_tos]
+    if lines_now != lines_new or ship_tos_now != ship_tos_new:
         order_deallocate(order=order, actor=actor)
         order.lines.all().delete()
         order.ship_tos.all().delete()

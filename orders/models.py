@@ -81,6 +81,14 @@ class Order(models.Model):
     # Hash of what the shop says about the order (not its bookkeeping fields): a re-fetch with the same
     # fingerprint changes nothing, even when the shop's own version counter moved.
     source_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    # Normalised buyer name + address + phone: open orders sharing it are merge candidates (同梱候補).
+    merge_key = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_from", editable=False
+    )
+    split_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="split_into", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -170,6 +178,8 @@ class Hold(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A person accepted the order as it is: the checks do not raise this code again on a re-check.
+    released_by_person = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["order", "pk"]
@@ -212,3 +222,41 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.actor}"
+
+
+class HoldRule(models.Model):
+    """Decides per channel (or for all) whether a hold code stops an order or lets it pass, e.g.
+    "remarks that only say ギフト包装希望 do not hold". A channel's own rule wins over a rule for all."""
+
+    class Action(models.TextChoices):
+        PASS = "pass", "自動で通す"
+        HOLD = "hold", "確認待ちにする"
+
+    channel = models.ForeignKey(
+        "channels.Channel",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="hold_rules",
+        help_text=_("empty = every channel"),
+    )
+    code = models.CharField(_("hold code"), max_length=40)
+    action = models.CharField(_("action"), max_length=8, choices=Action.choices, default=Action.PASS)
+    pattern = models.CharField(
+        _("only when the text matches"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "a regular expression matched against the whole text (for remarks: the remarks); empty = always"
+        ),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["code", "pk"]
+        verbose_name = _("hold rule")
+        verbose_name_plural = _("hold rules")
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.action}"

@@ -91,7 +91,8 @@ def order_hold_resolve(*, hold: Hold, actor: str, user=None) -> Hold:
         return hold
     hold.resolved_at = timezone.now()
     hold.resolved_by = user
-    hold.save(update_fields=["resolved_at", "resolved_by"])
+    hold.released_by_person = True
+    hold.save(update_fields=["resolved_at", "resolved_by", "released_by_person"])
     event_record(
         order=hold.order, kind="hold_resolved", actor=actor, message=hold.message, before={"hold": hold.code}
     )

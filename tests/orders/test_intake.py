@@ -64,6 +64,18 @@ def canonical(**changes) -> CanonicalOrder:
     return replace(order, **changes)
 
 
+def buyer(n: int) -> dict:
+    """Changes that make an order go to another person (so it is no merge candidate of the others)."""
+    address = CanonicalAddress(
+        name=f"顧客 {n}号",
+        postal_code="100-0001",
+        prefecture="東京都",
+        city="千代田区",
+        address1=f"千代田{n}-1",
+    )
+    return {"buyer_name": f"顧客 {n}号", "ship_tos": [address]}
+
+
 def test_new_order_is_stored_allocated_and_ready(shop):
     channel, tshirt = shop
 
@@ -189,10 +201,14 @@ def test_waiting_orders_are_allocated_oldest_first_when_stock_arrives(shop):
 
     channel, tshirt = shop
     six = [CanonicalLine("1", "tshirt", "TSHIRT-BLK-M", "T", 6, 2980)]
-    older = order_import(channel=channel, canonical=canonical(external_id="A-1", lines=six), payload={}).order
+    older = order_import(
+        channel=channel, canonical=canonical(external_id="A-1", lines=six, **buyer(1)), payload={}
+    ).order
     newer = order_import(
         channel=channel,
-        canonical=canonical(external_id="A-2", lines=six, ordered_at=datetime(2026, 11, 26, 11, 0, tzinfo=JST)),
+        canonical=canonical(
+            external_id="A-2", lines=six, ordered_at=datetime(2026, 11, 26, 11, 0, tzinfo=JST), **buyer(2)
+        ),
         payload={},
     ).order
     stock_adjust(sku=tshirt, delta=3, actor="test")  # 8 free: enough for one order of 6
@@ -204,12 +220,14 @@ def test_waiting_orders_are_allocated_oldest_first_when_stock_arrives(shop):
     assert (older.status, newer.status) == (S.READY, S.AWAITING_STOCK)
 
 
-def test_a_page_allocates_first_come_first_served_with_a_fixed_number_of_queries(shop, django_assert_max_num_queries):
+def test_a_page_allocates_first_come_first_served_with_a_fixed_number_of_queries(
+    shop, django_assert_max_num_queries
+):
     from orders.intake import orders_import
 
     channel, tshirt = shop  # 5 units free
     two = [CanonicalLine("1", "tshirt", "TSHIRT-BLK-M", "T", 2, 2980)]
-    page = [(canonical(external_id=f"P-{n}", lines=two), {"n": n}) for n in range(30)]
+    page = [(canonical(external_id=f"P-{n}", lines=two, **buyer(n)), {"n": n}) for n in range(30)]
 
     with django_assert_max_num_queries(30):
         results = orders_import(channel=channel, items=page)

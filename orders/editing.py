@@ -1,0 +1,182 @@
+"""Order edits staff make: merge (同梱), split (分割) and marking a prepaid order paid. One transaction each.
+
+Amounts follow ネクストエンジン: a merge sums goods, discounts and points but keeps the target's shipping
+and payment fees; a split recalculates goods totals and leaves every fee on the original order.
+"""
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory.selectors import sku_free_stock
+from inventory.services import order_deallocate
+from orders.models import Order, OrderLine, OrderStatus
+from orders.services import event_record, order_status_change
+
+S = OrderStatus
+OPEN = {S.NEW, S.ON_HOLD, S.AWAITING_STOCK, S.AWAITING_PAYMENT, S.SCHEDULED, S.READY}
+
+
+class EditRefused(Exception):
+    """The edit is not allowed; the message says why, for a person."""
+
+
+def _recalculate(order: Order) -> None:
+    order.subtotal = sum(line.quantity * line.unit_price for line in order.lines.all())
+    order.total = order.subtotal + order.shipping_fee + order.payment_fee - order.discount
+    order.save(update_fields=["subtotal", "total", "updated_at"])
+
+
+def _reevaluate(order: Order, actor: str) -> None:
+    from orders.intake import order_evaluate  # intake builds on these edits' building blocks
+
+    order.refresh_from_db()
+    order_evaluate(order=order, actor=actor)
+
+
+@transaction.atomic
+def orders_merge(*, target: Order, others: list[Order], actor: str) -> Order:
+    """Move the lines of `others` into `target` and cancel them ("merged into …"). Not undoable.
+
+    Refused unless every order is open (not printed, shipped or cancelled), from the same shop, and going to
+    the same buyer and address (same merge key)."""
+    locked = {
+        o.pk: o for o in Order.objects.select_for_update().filter(pk__in=[target.pk, *[o.pk for o in others]])
+    }
+    target = locked[target.pk]
+    others = [locked[o.pk] for o in others if o.pk != target.pk]
+    if not others:
+        raise EditRefused(_("Choose at least one other order to merge."))
+    for order in [target, *others]:
+        if order.status not in OPEN:
+            raise EditRefused(
+                _("Order %(order)s is %(status)s and cannot be merged.")
+                % {"order": order.external_id, "status": order.get_status_display()}
+            )
+    for order in others:
+        if order.channel_id != target.channel_id:
+            raise EditRefused(
+                _("Order %(order)s is from another shop; only orders of the same shop can be merged.")
+                % {"order": order.external_id}
+            )
+        if order.merge_key != target.merge_key:
+            raise EditRefused(
+                _("Order %(order)s goes to another buyer or address.") % {"order": order.external_id}
+            )
+    ship_to = target.ship_tos.first()
+    for order in others:
+        OrderLine.objects.filter(order=order).update(order=target, ship_to=ship_to)
+        target.discount += order.discount
+        Order.objects.filter(pk=order.pk).update(merged_into=target, subtotal=0, total=0)
+        order_status_change(
+            order=order,
+            to_status=S.CANCELLED,
+            actor=actor,
+            note=f"{target.external_id} に同梱しました (merged into)",
+        )
+        event_record(order=target, kind="merged", actor=actor, message=f"{order.external_id} を同梱しました")
+    target.save(update_fields=["discount"])
+    _recalculate(target)
+    target.holds.filter(code="merge_candidate", resolved_at__isnull=True).update(resolved_at=timezone.now())
+    _reevaluate(target, actor)
+    return target
+
+
+def _next_split_id(order: Order) -> str:
+    base = order.external_id.split("-bk-")[0]
+    count = Order.objects.filter(channel=order.channel, external_id__startswith=f"{base}-bk-").count()
+    return f"{base}-bk-{count + 1}"
+
+
+def _copy_order(order: Order, actor: str) -> Order:
+    new = Order.objects.get(pk=order.pk)
+    new.pk = None
+    new.external_id = _next_split_id(order)
+    new.split_from = order
+    new.status = S.NEW
+    new.shipping_fee = new.payment_fee = new.discount = 0
+    new.raw_payload = {}
+    new.source_fingerprint = ""
+    new.save(force_insert=True)
+    for address in order.ship_tos.all():
+        address.pk, address.order = None, new
+        address.save(force_insert=True)
+    event_record(order=new, kind="split", actor=actor, message=f"{order.external_id} から分割しました")
+    return new
+
+
+@transaction.atomic
+def order_split(*, order: Order, quantities: dict[int, int], actor: str) -> Order:
+    """Move `quantities` ({line pk: units}) into a new order `<number>-bk-N`. Both orders are re-checked and
+    re-allocated. Refused for orders that are printed, shipped or cancelled, and for a split that moves
+    nothing or everything."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status not in OPEN:
+        raise EditRefused(
+            _("Order %(order)s is %(status)s and cannot be split.")
+            % {"order": order.external_id, "status": order.get_status_display()}
+        )
+    lines = {line.pk: line for line in order.lines.all()}
+    moving = {pk: units for pk, units in quantities.items() if units}
+    for pk, units in moving.items():
+        if pk not in lines or not 0 < units <= lines[pk].quantity:
+            raise EditRefused(_("Line %(line)s cannot give %(units)s units.") % {"line": pk, "units": units})
+    if not moving:
+        raise EditRefused(_("Choose what to move to the new order."))
+    if all(moving.get(pk, 0) == line.quantity for pk, line in lines.items()):
+        raise EditRefused(_("Moving every unit is not a split; nothing would stay on the order."))
+    order_deallocate(order=order, actor=actor, lines=[lines[pk] for pk in moving])
+    new = _copy_order(order, actor)
+    new_ship_to = new.ship_tos.first()
+    for pk, units in moving.items():
+        line = lines[pk]
+        if units == line.quantity:
+            OrderLine.objects.filter(pk=pk).update(order=new, ship_to=new_ship_to)
+        else:
+            OrderLine.objects.filter(pk=pk).update(quantity=F("quantity") - units)
+            line.pk, line.order, line.ship_to, line.quantity = None, new, new_ship_to, units
+            line.allocated_quantity = line.shipped_quantity = 0
+            line.save(force_insert=True)
+    _recalculate(order)
+    _recalculate(new)
+    event_record(order=order, kind="split", actor=actor, message=f"{new.external_id} に分割しました")
+    _reevaluate(order, actor)
+    _reevaluate(new, actor)
+    return new
+
+
+@transaction.atomic
+def order_split_unallocated(*, order: Order, actor: str) -> Order:
+    """未引当分を分割: keep on the order what free stock covers now (line by line), move the rest to a new
+    order, so the covered part can ship while the rest waits for stock."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    lines = list(order.lines.select_related("sku").order_by("pk"))
+    if all(line.allocated_quantity == line.quantity for line in lines):
+        raise EditRefused(_("Everything on order %(order)s is allocated.") % {"order": order.external_id})
+    order_deallocate(order=order, actor=actor)
+    free = sku_free_stock(sku_ids={line.sku_id for line in lines if line.sku_id})
+    used: dict[int, int] = defaultdict(int)
+    moving = {}
+    for line in lines:
+        covered = (
+            0 if line.sku_id is None else max(min(line.quantity, free[line.sku_id] - used[line.sku_id]), 0)
+        )
+        used[line.sku_id] += covered
+        if covered < line.quantity:
+            moving[line.pk] = line.quantity - covered
+    return order_split(order=order, quantities=moving, actor=actor)
+
+
+@transaction.atomic
+def order_mark_paid(*, order: Order, actor: str) -> Order:
+    """Payment for a prepaid order arrived (入金確認): release the payment hold and move the order on."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.paid_at is None:
+        order.paid_at = timezone.now()
+        order.save(update_fields=["paid_at", "updated_at"])
+        event_record(order=order, kind="paid", actor=actor, message="入金を確認しました")
+    _reevaluate(order, actor)
+    return order
