@@ -166,7 +166,7 @@ def test_split_refuses_nothing_everything_and_printed_orders(shop):
 
 
 def test_split_unallocated_lets_the_covered_part_ship(shop):
-    channel, skus = shop
+    channel, _skus = shop
     order = order_import(
         channel=channel,
         canonical=canonical(external_id="S-1", lines=[line("TSHIRT-BLK-M", 2), line("HONEY-300G", 15, "2")]),
