@@ -33,6 +33,7 @@ class ChannelForm(forms.ModelForm):
             "stock_buffer",
             "stock_percent",
             "stock_cap",
+            "default_carrier",
             "credentials_expire_at",
         )
 

@@ -31,6 +31,12 @@ class Channel(models.Model):
         _("share of free stock (%)"), default=100, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
     stock_cap = models.PositiveIntegerField(_("cap (units)"), null=True, blank=True)
+    default_carrier = models.CharField(
+        _("default carrier"),
+        max_length=16,
+        default="yamato",
+        choices=[("yamato", "ヤマト運輸"), ("sagawa", "佐川急便"), ("japanpost", "日本郵便")],
+    )
     healthy = models.BooleanField(_("healthy"), default=True)
     health_error = models.TextField(_("last error"), blank=True)
     credentials_expire_at = models.DateTimeField(_("credentials expire at"), null=True, blank=True)

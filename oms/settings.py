@@ -174,9 +174,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.allocate_waiting_orders",
         "schedule": env.float("OMS_ALLOCATE_WAITING_SECONDS", default=30.0),
     },
+    "release-scheduled-orders": {
+        "task": "orders.tasks.release_scheduled_orders",
+        "schedule": env.float("OMS_RELEASE_SCHEDULED_SECONDS", default=600.0),
+    },
     "listing-drift": {
         "task": "channels.tasks.check_listing_drift",
         "schedule": env.float("OMS_DRIFT_CHECK_SECONDS", default=900.0),
+    },
+    # Customer mails whose on-commit enqueue was lost, and sends whose outcome is overdue.
+    "send-pending-mails": {
+        "task": "notifications.tasks.send_pending_mails",
+        "schedule": env.float("OMS_MAIL_SWEEP_SECONDS", default=10.0),
     },
 }
 
@@ -219,6 +228,15 @@ OMS_CLIENT_RATE_LIMITS = env.bool("OMS_CLIENT_RATE_LIMITS", default=True)
 OMS_HTTP_READ_TIMEOUT = env.float("OMS_HTTP_READ_TIMEOUT", default=30.0)
 OMS_POLL_OVERLAP_SECONDS = env.int("OMS_POLL_OVERLAP_SECONDS", default=120)
 OMS_POLL_INITIAL_LOOKBACK_HOURS = env.int("OMS_POLL_INITIAL_LOOKBACK_HOURS", default=72)
+# Mails: enqueue the send right after the commit that queued it; beat's sweep sends what a lost trigger left.
+OMS_MAIL_TRIGGERS = env.bool("OMS_MAIL_TRIGGERS", default=True)
+
+# Delivery wishes: shipping days from order to dispatch, how far ahead a wish may be, weekend shipping,
+# and how much later than the earliest possible delivery a wish waits in 印刷日待ち.
+OMS_SHIPPING_LEAD_DAYS = env.int("OMS_SHIPPING_LEAD_DAYS", default=1)
+OMS_MAX_DELIVERY_DAYS_AHEAD = env.int("OMS_MAX_DELIVERY_DAYS_AHEAD", default=30)
+OMS_SHIPS_ON_WEEKENDS = env.bool("OMS_SHIPS_ON_WEEKENDS", default=False)
+OMS_FAR_FUTURE_DAYS = env.int("OMS_FAR_FUTURE_DAYS", default=3)
 
 # Business settings
 OMS_DEFAULT_WAREHOUSE = env.str("OMS_DEFAULT_WAREHOUSE", default="MAIN")

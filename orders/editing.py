@@ -180,3 +180,92 @@ def order_mark_paid(*, order: Order, actor: str) -> Order:
         event_record(order=order, kind="paid", actor=actor, message="入金を確認しました")
     _reevaluate(order, actor)
     return order
+
+
+ORDER_EDITABLE_FIELDS = {"delivery_date", "delivery_time", "remarks", "buyer_phone", "buyer_email"}
+SHIP_TO_EDITABLE_FIELDS = {
+    "name",
+    "kana",
+    "postal_code",
+    "prefecture",
+    "city",
+    "address1",
+    "address2",
+    "phone",
+}
+
+
+@transaction.atomic
+def order_update(*, order: Order, changes: dict, actor: str) -> Order:
+    """Staff edit of the order's wishes or contact fields; the checks run again on the result."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status not in OPEN:
+        raise EditRefused(_("Order %(order)s can no longer be edited.") % {"order": order.external_id})
+    unknown = set(changes) - ORDER_EDITABLE_FIELDS
+    if unknown:
+        raise EditRefused(
+            _("These fields cannot be edited: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    before = {name: str(getattr(order, name)) for name in changes}
+    for name, value in changes.items():
+        setattr(order, name, value)
+    order.clean_fields(exclude=[f.name for f in Order._meta.fields if f.name not in changes])
+    order.save(update_fields=[*changes, "updated_at"])
+    event_record(
+        order=order, kind="edited", actor=actor, before=before, after={n: str(v) for n, v in changes.items()}
+    )
+    _reevaluate(order, actor)
+    return order
+
+
+@transaction.atomic
+def ship_to_update(*, ship_to, changes: dict, actor: str):
+    """Staff fix of a delivery address; the checks run again, so a fixed address releases its hold."""
+    order = Order.objects.select_for_update().get(pk=ship_to.order_id)
+    if order.status not in OPEN:
+        raise EditRefused(_("Order %(order)s can no longer be edited.") % {"order": order.external_id})
+    unknown = set(changes) - SHIP_TO_EDITABLE_FIELDS
+    if unknown:
+        raise EditRefused(
+            _("These fields cannot be edited: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    ship_to.refresh_from_db()
+    before = {name: getattr(ship_to, name) for name in changes}
+    for name, value in changes.items():
+        setattr(ship_to, name, value)
+    ship_to.save(update_fields=list(changes))
+    from orders.intake import refresh_merge_key
+
+    refresh_merge_key(order)
+    event_record(order=order, kind="address_edited", actor=actor, before=before, after=changes)
+    _reevaluate(order, actor)
+    return ship_to
+
+
+def hold_apply_suggestion(*, hold, actor: str) -> Order:
+    """The one-click fix: write the check's suggested values (address fields or a delivery date)."""
+    if not hold.suggestion or hold.resolved_at is not None:
+        raise EditRefused(_("This hold has no fix to apply."))
+    values = {k: v for k, v in hold.suggestion.items() if k != "ship_to"}
+    if hold.suggestion.get("ship_to"):
+        ship_to_update(
+            ship_to=hold.order.ship_tos.get(pk=hold.suggestion["ship_to"]), changes=values, actor=actor
+        )
+    else:
+        order_update(order=hold.order, changes=values, actor=actor)
+    return Order.objects.get(pk=hold.order_id)
+
+
+def orders_release_scheduled(*, today=None) -> int:
+    """印刷日待ち → 印刷待ち for orders whose print day has come. Each order is its own transaction."""
+    today = today or timezone.localdate()
+    moved = 0
+    for pk in Order.objects.filter(status=S.SCHEDULED, print_on__lte=today).values_list("pk", flat=True):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=pk)
+            if order.status == S.SCHEDULED:
+                Order.objects.filter(pk=pk).update(print_on=None)
+                order.print_on = None
+                order_status_change(order=order, to_status=S.READY, actor="system", note="印刷日になりました")
+                moved += 1
+    return moved

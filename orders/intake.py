@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -25,14 +26,14 @@ from inventory.services import (
     stock_allocate_many,
 )
 from oms.actors import channel_actor
+from orders.checks.run import AddressFacts, CheckFacts, run_checks
 from orders.holds import hold_code
 from orders.matching import merge_key
-from orders.models import Hold, Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod, ShipTo
+from orders.models import Hold, Order, OrderEvent, OrderLine, OrderStatus, ShipTo
 from orders.rules import apply_rules, rules_for
 from orders.services import event_record, order_status_change, status_for_holds
 
 S = OrderStatus
-PREPAID = {PaymentMethod.BANK_TRANSFER, PaymentMethod.CONVENIENCE_STORE}
 EDITABLE = {S.NEW, S.ON_HOLD, S.AWAITING_STOCK, S.AWAITING_PAYMENT, S.SCHEDULED, S.READY}
 # Holds about facts a person cannot accept away: re-checked every time, whoever released them.
 FACT_HOLDS = {"insufficient_stock", "payment_pending", "unknown_sku"}
@@ -140,38 +141,30 @@ def _write_lines(order: Order, canonical: CanonicalOrder, channel: Channel) -> N
     _save_rows(ship_tos, lines)
 
 
-@dataclass(frozen=True)
-class CheckFacts:
-    """What the intake checks look at, whether the order is in the database yet or not."""
-
-    unknown_sku: bool
-    remarks: str
-    payment_method: str
-    paid: bool
-    channel_id: int | None = None
-
-
-def intake_holds(facts: CheckFacts, rules=None) -> dict[str, str]:
-    """The holds the checks put on an order (code -> message; "" = the code's default message), after the
-    channel's hold rules. Stock is judged separately, by allocating."""
-    wanted = {}
-    if facts.unknown_sku:
-        wanted["unknown_sku"] = ""
-    if facts.remarks.strip():
-        wanted["remarks"] = ""
-    if facts.payment_method in PREPAID and not facts.paid:
-        wanted["payment_pending"] = ""
-    return apply_rules(wanted, rules_for(facts.channel_id) if rules is None else rules, remarks=facts.remarks)
-
-
-def _facts(order: Order, lines) -> CheckFacts:
+def _facts(order: Order, lines, ship_tos) -> CheckFacts:
     return CheckFacts(
         unknown_sku=any(line.sku_id is None for line in lines),
         remarks=order.remarks,
         payment_method=order.payment_method,
         paid=order.paid_at is not None,
         channel_id=order.channel_id,
+        ship_tos=tuple(
+            AddressFacts(a.postal_code, a.prefecture, a.city, a.address1, a.address2, a.phone, a.pk)
+            for a in ship_tos
+        ),
+        buyer_phone=order.buyer_phone,
+        delivery_date=order.delivery_date,
+        delivery_time=order.delivery_time,
+        carrier=order.channel.default_carrier,
     )
+
+
+def intake_holds(facts: CheckFacts, rules=None) -> tuple[dict[str, tuple[str, dict | None]], date | None]:
+    """The holds the checks call for after the channel's hold rules (code -> (message, one-click fix)), and
+    the print date of a far-future order. Stock and merge candidates are judged separately."""
+    verdict = run_checks(facts, today=timezone.localdate())
+    rules = rules_for(facts.channel_id) if rules is None else rules
+    return apply_rules(verdict.holds, rules, remarks=facts.remarks), verdict.print_on
 
 
 def _merge_partners(order: Order) -> list[Order]:
@@ -198,21 +191,28 @@ def _flag_merge_partners(partners: list[Order], actor: str) -> None:
         if flagged.exists():
             continue
         _add_hold(partner, "merge_candidate", actor)
-        target = status_for_holds(
-            set(partner.holds.filter(resolved_at__isnull=True).values_list("code", flat=True))
-        )
-        if target != partner.status and partner.status != S.SCHEDULED:
+        codes = set(partner.holds.filter(resolved_at__isnull=True).values_list("code", flat=True))
+        target = _status_after_checks(codes, partner.print_on)
+        if target != partner.status:
             order_status_change(order=partner, to_status=target, actor=actor)
 
 
-def _add_hold(order: Order, code: str, actor: str, message: str = "") -> None:
+def _add_hold(order: Order, code: str, actor: str, message: str = "", suggestion: dict | None = None) -> None:
     message = message or hold_code(code).message
-    Hold.objects.create(order=order, code=code, message=message)
+    Hold.objects.create(order=order, code=code, message=message, suggestion=suggestion)
     event_record(order=order, kind="hold_added", actor=actor, message=message)
 
 
 def _shortage_message(shortage: InsufficientStock) -> str:
     return f"{hold_code('insufficient_stock').message}: {shortage}"
+
+
+def _status_after_checks(codes: set[str], print_on: date | None) -> str:
+    """The waiting status for these holds; with none, 印刷日待ち until a far-future order's print date."""
+    target = status_for_holds(codes)
+    if target == S.READY and print_on and print_on > timezone.localdate():
+        return S.SCHEDULED
+    return target
 
 
 def order_evaluate(*, order: Order, actor: str) -> None:
@@ -223,28 +223,29 @@ def order_evaluate(*, order: Order, actor: str) -> None:
     active = {code for code, resolved_at, _person in holds if resolved_at is None}
     accepted = {code for code, _resolved, person in holds if person} - FACT_HOLDS
     lines = list(order.lines.all())
-    facts = _facts(order, lines)
-    wanted = intake_holds(facts)
+    facts = _facts(order, lines, list(order.ship_tos.all()))
+    wanted, print_on = intake_holds(facts)
     if not facts.unknown_sku and any(line.allocated_quantity < line.quantity for line in lines):
         try:
             order_allocate(order=order, actor=actor)
         except InsufficientStock as shortage:
-            wanted["insufficient_stock"] = _shortage_message(shortage)
+            wanted["insufficient_stock"] = (_shortage_message(shortage), None)
     partners = _merge_partners(order)
     if partners:
-        wanted["merge_candidate"] = ""
-    wanted = {code: message for code, message in wanted.items() if code not in accepted}
-    for code, message in wanted.items():
+        wanted["merge_candidate"] = ("", None)
+    wanted = {code: value for code, value in wanted.items() if code not in accepted}
+    for code, (message, suggestion) in wanted.items():
         if code not in active:
-            _add_hold(order, code, actor, message)
+            _add_hold(order, code, actor, message, suggestion)
     cleared = active - wanted.keys()
     for code in sorted(cleared):
         order.holds.filter(code=code, resolved_at__isnull=True).update(resolved_at=timezone.now())
         event_record(order=order, kind="hold_resolved", actor=actor, message=hold_code(code).message)
     _flag_merge_partners(partners, actor)
-    target = status_for_holds(set(wanted))
-    if order.status == S.SCHEDULED and target == S.READY:
-        return
+    if print_on != order.print_on:
+        order.print_on = print_on
+        Order.objects.filter(pk=order.pk).update(print_on=print_on)
+    target = _status_after_checks(set(wanted), print_on)
     if target != order.status:
         order_status_change(order=order, to_status=target, actor=actor)
 
@@ -266,25 +267,27 @@ def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], a
         )
         for c, payload in items
     )
-    all_ship_tos, all_lines, lines_of = [], [], {}
+    all_ship_tos, all_lines, lines_of, ship_tos_of = [], [], {}, {}
     for order, (canonical, _payload) in zip(orders, items, strict=True):
         ship_tos, lines = _rows(order, canonical, skus)
         all_ship_tos += ship_tos
         all_lines += lines
-        lines_of[order.pk] = lines
+        lines_of[order.pk], ship_tos_of[order.pk] = lines, ship_tos
     _save_rows(all_ship_tos, all_lines)
 
     codes = dict(skus.values())
     rules = rules_for(channel.pk)
     wanted: dict[int, dict[str, str]] = {}
     requests = []
+    print_on = {}
     for order, (canonical, _payload) in zip(orders, items, strict=True):
-        facts = _facts(order, lines_of[order.pk])
-        wanted[order.pk] = intake_holds(facts, rules)
+        order.channel = channel
+        facts = _facts(order, lines_of[order.pk], ship_tos_of[order.pk])
+        wanted[order.pk], print_on[order.pk] = intake_holds(facts, rules)
         if not facts.unknown_sku and not canonical.cancelled:
             requests.append(allocation_request(order=order, lines=lines_of[order.pk], sku_codes=codes))
     for order_pk, shortage in stock_allocate_many(requests=requests, actor=actor).items():
-        wanted[order_pk]["insufficient_stock"] = _shortage_message(shortage)
+        wanted[order_pk]["insufficient_stock"] = (_shortage_message(shortage), None)
     partners = _batch_merge_candidates(channel, orders, wanted, actor)
 
     holds, events, by_status = [], [], {}
@@ -295,11 +298,11 @@ def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], a
         if canonical.cancelled:
             status = S.CANCELLED
         else:
-            for code, message in wanted[order.pk].items():
+            for code, (message, suggestion) in wanted[order.pk].items():
                 message = message or hold_code(code).message
-                holds.append(Hold(order=order, code=code, message=message))
+                holds.append(Hold(order=order, code=code, message=message, suggestion=suggestion))
                 events.append(OrderEvent(order=order, kind="hold_added", actor=actor, message=message))
-            status = status_for_holds(set(wanted[order.pk]))
+            status = _status_after_checks(set(wanted[order.pk]), print_on[order.pk])
         events.append(
             OrderEvent(
                 order=order,
@@ -315,8 +318,31 @@ def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], a
     OrderEvent.objects.bulk_create(events)
     for status, pks in by_status.items():
         Order.objects.filter(pk__in=pks).update(status=status)
+    scheduled = {pk: day for pk, day in print_on.items() if day}
+    for order in orders:
+        if order.pk in scheduled:
+            order.print_on = scheduled[order.pk]
+            Order.objects.filter(pk=order.pk).update(print_on=order.print_on)
     _flag_merge_partners(partners, actor)
     return orders
+
+
+def refresh_merge_key(order: Order) -> None:
+    """Recompute the merge key from the order's first address (after staff edited it)."""
+    address = order.ship_tos.order_by("pk").first()
+    key = ""
+    if address is not None:
+        key = merge_key(
+            name=address.name,
+            postal_code=address.postal_code,
+            prefecture=address.prefecture,
+            city=address.city,
+            address1=address.address1,
+            address2=address.address2,
+            phone=address.phone or order.buyer_phone,
+        )
+    order.merge_key = key
+    Order.objects.filter(pk=order.pk).update(merge_key=key)
 
 
 def _canonical_merge_key(canonical: CanonicalOrder) -> str:
@@ -349,7 +375,7 @@ def _batch_merge_candidates(channel: Channel, orders: list[Order], wanted: dict,
     shared = {o.merge_key for o in existing} | {key for key, group in keys.items() if len(group) > 1}
     for key in shared:
         for order in keys.get(key, []):
-            wanted[order.pk]["merge_candidate"] = ""
+            wanted[order.pk]["merge_candidate"] = ("", None)
     return existing
 
 

@@ -77,6 +77,8 @@ class Order(models.Model):
     carrier = models.ForeignKey(
         "shipping.Carrier", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
     )
+    # 印刷日待ち: the day a far-future order moves on to 印刷待ち so it still arrives on the wished date.
+    print_on = models.DateField(_("print on"), null=True, blank=True, db_index=True)
     raw_payload = models.JSONField(_("shop data"), default=dict, blank=True)
     # Hash of what the shop says about the order (not its bookkeeping fields): a re-fetch with the same
     # fingerprint changes nothing, even when the shop's own version counter moved.
@@ -180,6 +182,8 @@ class Hold(models.Model):
     )
     # A person accepted the order as it is: the checks do not raise this code again on a re-check.
     released_by_person = models.BooleanField(default=False)
+    # The one-click fix the check proposes, e.g. {"ship_to": 12, "prefecture": "東京都", "city": "千代田区"}.
+    suggestion = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["order", "pk"]

@@ -37,9 +37,10 @@ class DeliveryRules:
 
 
 # Transit days (輸送日数) by destination prefecture for a parcel handed to the carrier in 関東.
-# An approximation of the carriers' published lead-time tables (お届け日数の目安) for standard parcels, rounded
-# up where carriers differ, so a wish the carrier cannot meet is held rather than missed. Not verified against
-# the current tables; 離島 (islands, e.g. 伊豆諸島, 小笠原, 奄美) take longer and are not told apart here.
+# An approximation after the kind of table carriers publish (お届け日数の目安), NOT checked against their current
+# tables: regions in doubt (山口, 愛媛/高知, all of 九州) take the longer figure, so a wish the carrier may not
+# meet is held for a person rather than missed. 離島 (islands: 伊豆諸島, 小笠原, 奄美 ...) take longer and
+# cannot be told apart by prefecture.
 TRANSIT_DAYS: dict[str, int] = {
     "北海道": 2,
     **dict.fromkeys(("青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県"), 1),
@@ -75,7 +76,7 @@ def is_shipping_day(day: date, rules: DeliveryRules) -> bool:
 
 def earliest_ship_date(today: date, rules: DeliveryRules) -> date:
     """The `shipping_lead_days`-th shipping day after today (today itself, or the next shipping day, for 0)."""
-    ship = _roll_forward(today, rules)
+    ship = today if rules.shipping_lead_days else _roll_forward(today, rules)
     for _ in range(rules.shipping_lead_days):
         ship = _roll_forward(ship + timedelta(days=1), rules)
     return ship
@@ -130,7 +131,8 @@ def print_date(
     rules: DeliveryRules = DeliveryRules(),
 ) -> date:
     """The day a scheduled order moves to 印刷待ち: the ship date (delivery date minus transit days, moved back
-    to a shipping day) minus `shipping_lead_days` shipping days. On that day the wish is the earliest delivery."""
+    to a shipping day) minus `shipping_lead_days` shipping days: the last shipping day from which the order can
+    still arrive on the wished day."""
     day = _roll_back(delivery_date - timedelta(days=transit_days(prefecture)), rules)
     for _ in range(rules.shipping_lead_days):
         day = _roll_back(day - timedelta(days=1), rules)

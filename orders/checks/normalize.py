@@ -61,7 +61,9 @@ _ITAIJI_TABLE = str.maketrans(
 
 _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 # A block number (丁目/番地/番/号) written in kanji: 三丁目, 十二番. Not 一番町 or 三の丸: those are names.
-_KANJI_BLOCK_NUMBER = re.compile(r"([〇一二三四五六七八九十百]+)(?=丁目|番地|番(?![町丁通街])|号(?![室棟館線]))")
+_KANJI_BLOCK_NUMBER = re.compile(
+    r"([〇一二三四五六七八九十百]+)(?=丁目|番地|番(?![町丁通街])|号(?![室棟館線]))"
+)
 _BLOCK_MARKER = re.compile(r"(?<=\d)(?:丁目|番地|番(?![町丁通街])|号(?![室棟館線]))")
 _NO_BETWEEN_NUMBERS = re.compile(r"(?<=\d)-?の(?=\d)")  # 1番地の2 / 1の2 -> 1-2
 _MULTI_DASH = re.compile(r"-{2,}")
@@ -125,7 +127,7 @@ _POSTAL_DASHES = str.maketrans(dict.fromkeys(_DASHES + "ーｰ", "-"))
 
 
 def normalize_postal_code(value: str | None) -> str | None:
-    """"1000001", "100-0001", "１００－０００１", "〒100-0001" -> "100-0001"; None if it is not NNN-NNNN."""
+    """The canonical NNN-NNNN form of 1000001, 100-0001, １００－０００１ or 〒100-0001; None if it is not one."""
     if not isinstance(value, str):
         return None
     text = normalize_width(value).translate(_POSTAL_DASHES).removeprefix("〒")

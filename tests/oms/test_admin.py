@@ -100,6 +100,7 @@ def test_new_credentials_entered_in_admin_are_stored_encrypted(admin_client):
         "stock_buffer": 0,
         "stock_percent": 100,
         "stock_cap": "",
+        "default_carrier": "yamato",
         "credentials_expire_at_0": "",
         "credentials_expire_at_1": "",
         "new_credentials": '{"service_secret": "NEW-SECRET", "license_key": "NEW-KEY"}',

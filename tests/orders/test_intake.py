@@ -1,7 +1,7 @@
 """Order intake: idempotent import, SKU mapping, allocation, holds and status, updates and cancellations."""
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 
@@ -45,7 +45,7 @@ def canonical(**changes) -> CanonicalOrder:
         total=5960,
         remarks="",
         is_gift=False,
-        delivery_date=date(2026, 12, 5),
+        delivery_date=None,  # wishes are checked in tests/orders/checks and test_checks_on_intake
         delivery_time="14-16",
         ship_tos=[
             CanonicalAddress(

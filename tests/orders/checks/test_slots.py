@@ -59,7 +59,14 @@ def test_rakuten_shipping_term_reads_as_canonical_slot(term, slot):
 
 @pytest.mark.parametrize(
     ("term", "words"),
-    [(2, "午後"), (9, "その他"), (2324, "23時-24時"), (708, "7時-8時"), (1200, "12時-0時"), ("abc", "not a number")],
+    [
+        (2, "午後"),
+        (9, "その他"),
+        (2324, "23時-24時"),
+        (708, "7時-8時"),
+        (1200, "12時-0時"),
+        ("abc", "not a number"),
+    ],
 )
 def test_rakuten_shipping_term_without_one_slot_is_refused_with_what_it_means(term, words):
     with pytest.raises(ValueError, match=words):
@@ -103,7 +110,9 @@ def test_yahoo_ship_request_time_reads_as_canonical_slot(text, slot):
     assert slot_from_marketplace("yahoo", text) == slot
 
 
-@pytest.mark.parametrize("text", ["午後", "夕方", "10:00～13:00", "14:30～16:00", "23時～24時", "なるべく早く"])
+@pytest.mark.parametrize(
+    "text", ["午後", "夕方", "10:00～13:00", "14:30～16:00", "23時～24時", "なるべく早く"]
+)
 def test_yahoo_ship_request_time_without_one_slot_is_refused(text):
     with pytest.raises(ValueError, match="ShipRequestTime"):
         slot_from_marketplace("yahoo", text)
