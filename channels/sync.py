@@ -65,6 +65,11 @@ class Lease:
         self.held = cache.add(self.key, self.token, timeout=self.seconds)
         return self.held
 
+    def renew(self) -> None:
+        """Keep holding it while the work goes on (call between pages); a dead holder's lease runs out soon."""
+        if self.held and cache.get(self.key) == self.token:
+            cache.set(self.key, self.token, timeout=self.seconds)
+
     def __exit__(self, *exc) -> None:
         if self.held and cache.get(self.key) == self.token:
             cache.delete(self.key)
@@ -122,7 +127,8 @@ def _import_page(channel: Channel, adapter, page, result: PollResult) -> list[st
 def channel_poll(*, channel: Channel) -> PollResult:
     """Fetch the orders created or changed since the cursor (with overlap) and import each one."""
     result = PollResult(channel=channel.name)
-    with Lease(f"poll:{channel.pk}", seconds=300) as held:
+    lease = Lease(f"poll:{channel.pk}", seconds=90)
+    with lease as held:
         if not held:
             result.skipped = True
             return result
@@ -140,6 +146,7 @@ def channel_poll(*, channel: Channel) -> PollResult:
                     # give up this poll without moving the cursor; the next one reads the window again.
                     raise TransientError("the shop returned the same page twice")
                 previous = ids
+                lease.renew()
                 to_ack = _import_page(channel, adapter, page, result)
                 if to_ack:
                     adapter.acknowledge(to_ack)
@@ -175,7 +182,8 @@ def channel_push_stock(*, channel: Channel, batch_size: int | None = None) -> Pu
 
     A batch that fails stays marked and is sent again by the next push; values already shown are skipped."""
     result = PushResult(channel=channel.name)
-    with Lease(f"push:{channel.pk}", seconds=120) as held:
+    lease = Lease(f"push:{channel.pk}", seconds=60)
+    with lease as held:
         if not held:
             result.skipped = True
             return result
@@ -208,7 +216,7 @@ def channel_push_stock(*, channel: Channel, batch_size: int | None = None) -> Pu
                 listing_record_push(listing=listing, quantity=quantity, generation=generations[listing.pk])
                 result.quantities[listing.sku.code] = quantity
             result.sent += len(batch)
-        if send:
+        if send and not result.error:
             channel_record_success(channel=channel, pushed=True)
     return result
 

@@ -44,8 +44,8 @@ DEMO_CREDENTIALS = {
 DEMO_CHANNELS = [
     ("rakuten", "rakuten", "さくら堂 楽天市場店", 15),
     ("yahoo", "yahoo", "さくら堂 Yahoo!店", 15),
-    # getOrders refills one request per minute with a burst of 20: a 30 s poll stays within the quota.
-    ("amazon", "amazon", "さくら堂 Amazon店", 30),
+    # getOrders refills one request a minute (burst 20): polling more often only waits for the quota.
+    ("amazon", "amazon", "さくら堂 Amazon店", 60),
 ]
 ADMIN_USERNAME = "admin"
 LOGIN_FILE = VAR_DIR / "demo-login.txt"
