@@ -178,6 +178,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.release_scheduled_orders",
         "schedule": env.float("OMS_RELEASE_SCHEDULED_SECONDS", default=600.0),
     },
+    "push-pending-shipments": {
+        "task": "shipping.tasks.push_pending_shipments",
+        "schedule": env.float("OMS_SHIPMENT_SWEEP_SECONDS", default=300.0),
+    },
     "listing-drift": {
         "task": "channels.tasks.check_listing_drift",
         "schedule": env.float("OMS_DRIFT_CHECK_SECONDS", default=900.0),
@@ -237,6 +241,9 @@ OMS_SHIPPING_LEAD_DAYS = env.int("OMS_SHIPPING_LEAD_DAYS", default=1)
 OMS_MAX_DELIVERY_DAYS_AHEAD = env.int("OMS_MAX_DELIVERY_DAYS_AHEAD", default=30)
 OMS_SHIPS_ON_WEEKENDS = env.bool("OMS_SHIPS_ON_WEEKENDS", default=False)
 OMS_FAR_FUTURE_DAYS = env.int("OMS_FAR_FUTURE_DAYS", default=3)
+
+# 検品: when on, every order must be scanned complete before it can ship (else only started scans must finish).
+OMS_REQUIRE_INSPECTION = env.bool("OMS_REQUIRE_INSPECTION", default=False)
 
 # Business settings
 OMS_DEFAULT_WAREHOUSE = env.str("OMS_DEFAULT_WAREHOUSE", default="MAIN")

@@ -77,6 +77,11 @@ class Order(models.Model):
     carrier = models.ForeignKey(
         "shipping.Carrier", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
     )
+    picking_batch = models.ForeignKey(
+        "shipping.PickingBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    # 検品 (scan-to-verify) finished: every unit scanned against the order.
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     # 印刷日待ち: the day a far-future order moves on to 印刷待ち so it still arrives on the wished date.
     print_on = models.DateField(_("print on"), null=True, blank=True, db_index=True)
     raw_payload = models.JSONField(_("shop data"), default=dict, blank=True)
@@ -153,6 +158,7 @@ class OrderLine(models.Model):
     # Kept equal to the line's allocations by inventory.services (in units of this line's SKU).
     allocated_quantity = models.PositiveIntegerField(_("allocated"), default=0)
     shipped_quantity = models.PositiveIntegerField(_("shipped"), default=0)
+    verified_quantity = models.PositiveIntegerField(_("verified (検品)"), default=0)
 
     class Meta:
         ordering = ["order", "pk"]

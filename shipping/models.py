@@ -39,6 +39,11 @@ class Shipment(models.Model):
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Reporting the parcel to the shop (Rakuten updateOrderShipping, Yahoo orderShipStatusChange, Amazon
+    # confirmShipment): retried until the shop accepts it; its answer is kept for the order's timeline.
+    pushed_at = models.DateTimeField(_("reported to the shop at"), null=True, blank=True)
+    push_attempts = models.PositiveIntegerField(default=0)
+    push_error = models.TextField(_("last error reporting to the shop"), blank=True)
 
     class Meta:
         ordering = ["order", "pk"]
@@ -48,3 +53,19 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.carrier_id} {self.tracking_number}"
+
+
+class PickingBatch(models.Model):
+    """Orders picked together (ピッキング): one picking list, the orders moved to 印刷済み."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor = models.CharField(max_length=150)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("picking batch")
+        verbose_name_plural = _("picking batches")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.created_at:%Y-%m-%d %H:%M}"
