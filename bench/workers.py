@@ -18,6 +18,11 @@ def running_oms(**env_extra):
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMS_SYNC_TRIGGERS": "1", "CONN_MAX_AGE": "0"}
         env.update({k: str(v) for k, v in env_extra.items()})
         env["OMS_VAR_DIR"] = logs
+        from django.conf import settings
+
+        # Same keys as this process, or the worker could not read the channel credentials.
+        env["OMS_ENCRYPTION_KEYS"] = ",".join(settings.OMS_ENCRYPTION_KEYS)
+        env["SECRET_KEY"] = settings.SECRET_KEY
         processes = CeleryProcesses(env=env, logs=Path(logs))
         processes.start_worker(concurrency=6)
         processes.start_beat()

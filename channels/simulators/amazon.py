@@ -18,7 +18,9 @@ Choices of this simulator where Amazon documents nothing (a real client must cop
 - confirmShipment moves Unshipped -> PartiallyShipped/Shipped by the confirmed quantities. Sending the same
   packageReferenceId again updates that package's carrier/tracking/shipDate without shipping more units.
 - patchListingsItem applies the new quantity at once (Amazon processes ACCEPTED submissions within minutes);
-  a SKU that is not listed answers 404 NOT_FOUND; mode=VALIDATION_PREVIEW answers VALID without a change.
+  a SKU that is not listed answers 404 NOT_FOUND, except that a SKU named like the seller's catalogue
+  (upper-case letters, digits, - and _) counts as listed: its first PATCH gives it a quantity (the demo shop's
+  products exist on Amazon before the OMS first pushes stock); mode=VALIDATION_PREVIEW answers VALID unchanged.
 - Without CreatedBefore/LastUpdatedBefore the search ends at the request time (echoed in the payload); the
   real API's two-minute margin applies only to explicitly given *Before values.
 - Personal data (ShippingAddress Name/lines/Phone, BuyerName) is returned without a Restricted Data Token.
@@ -69,6 +71,7 @@ USAGE_PLANS = {
     "patchListingsItem": (5.0, 5, "5.0"),
 }
 ORDER_PATH = r"/orders/v0/orders/(?P<order_id>[^/]+)"
+CATALOGUE_SKU = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,63}")
 LISTING_PATH = r"/listings/2021-08-01/items/(?P<seller_id>[^/]+)/(?P<sku>[^/]+)"
 ORDER_ID_FORMAT = re.compile(r"\d{3}-\d{7}-\d{7}")
 ERROR_BODIES = {
@@ -256,7 +259,7 @@ class AmazonSimulator(Simulator):
     def patch_listings_item(self, request: Request) -> Response:
         if refusal := self._throttle("patchListingsItem"):
             return refusal
-        sku = self._listing_or_error(request, "patchListingsItem")
+        sku = self._listing_or_error(request, "patchListingsItem", catalogue_ok=True)
         if isinstance(sku, Response):
             return sku
         try:
@@ -295,7 +298,9 @@ class AmazonSimulator(Simulator):
             )
         return self._advance(record, utc_now())
 
-    def _listing_or_error(self, request: Request, operation: str) -> str | Response:
+    def _listing_or_error(
+        self, request: Request, operation: str, catalogue_ok: bool = False
+    ) -> str | Response:
         try:
             check_marketplaces(request, "marketplaceIds")
         except InvalidInput as problem:
@@ -303,7 +308,9 @@ class AmazonSimulator(Simulator):
         if request.params["seller_id"] != CREDENTIALS["seller_id"]:
             return amazon_error(403, "Unauthorized", DENIED)
         sku = unquote(request.params["sku"])
-        if sku not in self.listings:
+        # The seller's catalogue (SKUs named like ours) is on Amazon already; its offer gets a quantity on
+        # the first PATCH. Anything else is an unknown SKU.
+        if sku not in self.listings and not (catalogue_ok and CATALOGUE_SKU.fullmatch(sku)):
             message = f"SKU '{sku}' not found in marketplace {render.MARKETPLACE_ID}"
             return amazon_error(404, "NOT_FOUND", message, rate=USAGE_PLANS[operation][2])
         return sku

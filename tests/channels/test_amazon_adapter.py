@@ -306,8 +306,8 @@ def test_push_stock_sets_each_listed_quantity_with_one_call_per_sku(sim, adapter
 def test_an_unlisted_sku_is_reported_and_the_others_are_still_pushed(sim, adapter):
     sim.control("PUT", "listings/TSHIRT-BLK-M", json={"quantity": 1})
 
-    with pytest.raises(AdapterError, match="NOT-LISTED"):
-        adapter.push_stock([StockUpdate("NOT-LISTED", "", 3), StockUpdate("TSHIRT-BLK-M", "", 4)])
+    with pytest.raises(AdapterError, match="not-listed"):
+        adapter.push_stock([StockUpdate("not-listed", "", 3), StockUpdate("TSHIRT-BLK-M", "", 4)])
 
     assert listed(sim, "TSHIRT-BLK-M") == 4
 

@@ -21,7 +21,12 @@ def celery_processes(tmp_path, on_postgres):
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
+    from django.conf import settings
+
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG"}}
+    # Same keys as this process, or the worker could not read the channel credentials the test stored.
+    env["OMS_ENCRYPTION_KEYS"] = ",".join(settings.OMS_ENCRYPTION_KEYS)
+    env["SECRET_KEY"] = settings.SECRET_KEY
     env.update(
         DATABASE_URL=_database_url(),
         REDIS_URL=redis_url,

@@ -441,7 +441,7 @@ def test_patching_an_invalid_quantity_is_invalid_and_changes_nothing(api, value)
 
 
 def test_patching_an_unlisted_sku_is_not_found(api):
-    answer = api.patch_quantity("NOPE-1", [{"fulfillment_channel_code": "DEFAULT", "quantity": 1}])
+    answer = api.patch_quantity("not-our-sku", [{"fulfillment_channel_code": "DEFAULT", "quantity": 1}])
 
     assert (answer.status_code, answer.json()["errors"][0]["code"]) == (404, "NOT_FOUND")
 
@@ -574,3 +574,10 @@ def test_real_client_raises_throttled_exception_on_a_burst(start_simulator):
         orders.get_orders(CreatedAfter=LONG_AGO)
 
     assert raised.value.amzn_code == "QuotaExceeded"
+
+
+def test_the_first_patch_of_a_catalogue_sku_lists_it(api):
+    answer = api.patch_quantity("HONEY-300G", [{"fulfillment_channel_code": "DEFAULT", "quantity": 4}])
+
+    assert (answer.status_code, answer.json()["status"]) == (200, "ACCEPTED")
+    assert api.sim.control("GET", "listings/HONEY-300G").json()["quantity"] == 4
