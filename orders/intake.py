@@ -31,7 +31,13 @@ from orders.holds import hold_code
 from orders.matching import merge_key
 from orders.models import Hold, Order, OrderEvent, OrderLine, OrderStatus, ShipTo
 from orders.rules import apply_rules, rules_for
-from orders.services import event_record, order_status_change, status_for_holds
+from orders.services import (
+    CONFIRMED,
+    event_record,
+    order_confirmation_queue,
+    order_status_change,
+    status_for_holds,
+)
 
 S = OrderStatus
 EDITABLE = {S.NEW, S.ON_HOLD, S.AWAITING_STOCK, S.AWAITING_PAYMENT, S.SCHEDULED, S.READY}
@@ -324,6 +330,9 @@ def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], a
             order.print_on = scheduled[order.pk]
             Order.objects.filter(pk=order.pk).update(print_on=order.print_on)
     _flag_merge_partners(partners, actor)
+    for order in orders:
+        if order.status in CONFIRMED:
+            order_confirmation_queue(order=order, actor=actor)
     return orders
 
 

@@ -68,7 +68,20 @@ def order_status_change(*, order: Order, to_status: str, actor: str, note: str =
         before={"status": before},
         after={"status": to_status},
     )
+    if to_status in CONFIRMED:
+        order_confirmation_queue(order=order, actor=actor)
     return order
+
+
+# An order that passed every check is confirmed to the buyer (注文確認メール), once.
+CONFIRMED = {S.READY, S.SCHEDULED}
+
+
+def order_confirmation_queue(*, order: Order, actor: str) -> None:
+    """Queue the order confirmation mail (at most one per order: the outbox row is unique)."""
+    from notifications.services import mail_queue  # notifications renders orders; orders only asks it
+
+    mail_queue(order=order, template_code="order_confirmation", actor=actor)
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ def _test_settings(settings):
     do not start background pushes unless a test runs a worker and turns them on."""
     settings.SECURE_SSL_REDIRECT = False
     settings.OMS_SYNC_TRIGGERS = False
+    settings.OMS_MAIL_TRIGGERS = False
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 (aiosmtpd on loopback, started here). The confirmation arrives once, correctly encoded; a worker killed
 between the SMTP send and the mark leaves exactly one mail at the server."""
 
+import re
 import signal
 import time
 
@@ -10,7 +11,7 @@ from django.db import transaction
 
 from notifications.models import OutboundMail
 from notifications.services import mail_queue
-from notifications.tasks import send_outbound_mail, send_pending_mails
+from notifications.tasks import send_pending_mails
 from orders.models import OrderEvent
 from tests.e2e.conftest import wait_until
 from tests.notifications.fixtures import create_mail_templates, create_shop_order
@@ -101,35 +102,43 @@ def test_the_order_confirmation_arrives_once_with_japanese_subject_and_utf8_body
     assert (mail.attempts, timeline(shop_order)) == (1, ["mail_queued", "mail_sent"])
 
 
-def _killed_after_send(celery_processes, smtp, order) -> OutboundMail:
-    """A worker that dies (SIGKILL) right after the server accepted the mail, before marking the row."""
+def _killed_after_send(celery_processes, smtp, order) -> tuple[OutboundMail, str]:
+    """A worker that dies (SIGKILL) right after the server accepted the mail, before marking the row.
+    Returns the mail and the id of the task message the dead worker left unacknowledged."""
     celery_processes.env["OMS_TEST_CRASH_AFTER_SEND"] = "1"
     doomed = start_worker(celery_processes, "doomed")
     mail = queue_confirmation(order)
-    wait_until(lambda: doomed.poll() is not None, timeout=60, message=celery_processes.log("doomed")[-3000:])
+    wait_until(lambda: doomed.poll() is not None, timeout=60, message="the doomed worker did not die")
     assert doomed.returncode == -signal.SIGKILL
     assert len(smtp.messages) == 1
     mail.refresh_from_db()
     assert (mail.status, mail.attempts) == ("sending", 1)  # sent, but nobody wrote it down
+    task_id = re.search(r"send_outbound_mail\[([0-9a-f-]+)\] received", celery_processes.log("doomed"))[1]
     del celery_processes.env["OMS_TEST_CRASH_AFTER_SEND"]
-    return mail
+    return mail, task_id
+
+
+def start_restarted_worker(celery_processes, settings_module: str) -> None:
+    celery_processes.env["DJANGO_SETTINGS_MODULE"] = settings_module
+    start_worker(celery_processes, "restarted")
 
 
 def test_a_worker_killed_between_send_and_mark_still_leaves_exactly_one_mail(
     smtp, celery_processes, shop_order
 ):
-    mail = _killed_after_send(celery_processes, smtp, shop_order)
+    mail, task_id = _killed_after_send(celery_processes, smtp, shop_order)
 
-    start_worker(celery_processes, "restarted")
-    # The broker hands the unacknowledged task message out again (after its visibility timeout) ...
-    send_outbound_mail.delay(mail.pk, 0)
+    # The new worker gets the dead worker's task message back from the broker ...
+    start_restarted_worker(celery_processes, "tests.notifications.restarted_worker_settings")
     # ... and beat's sweep finds the send overdue (a 1 s lease instead of 2 minutes).
     time.sleep(1.5)
     send_pending_mails.delay(lease_seconds=1, queued_seconds=0)
 
     log = lambda: celery_processes.log("restarted")  # noqa: E731
-    wait_until(lambda: status(mail) == "failed", timeout=60, message=log()[-3000:])
-    wait_until(lambda: "'skipped'" in log(), timeout=30, message=log()[-3000:])
+    wait_until(lambda: status(mail) == "failed", timeout=60, message="the sweep did not settle the mail")
+    redelivered = f"send_outbound_mail[{task_id}] succeeded in "
+    wait_until(lambda: redelivered in log(), timeout=30, message=f"no redelivery of {task_id}")
+    assert log().split(redelivered, 1)[1].split("\n", 1)[0].endswith("'skipped'")
     time.sleep(3)
     assert len(smtp.messages) == 1
     assert mail.last_error.startswith("送信結果不明")
@@ -140,10 +149,9 @@ def test_a_worker_killed_between_send_and_mark_still_leaves_exactly_one_mail(
 def test_with_an_idempotent_backend_the_overdue_mail_is_resent_under_the_same_message_id(
     smtp, celery_processes, shop_order
 ):
-    mail = _killed_after_send(celery_processes, smtp, shop_order)
+    mail, _task_id = _killed_after_send(celery_processes, smtp, shop_order)
 
-    celery_processes.env["DJANGO_SETTINGS_MODULE"] = "tests.notifications.idempotent_worker_settings"
-    start_worker(celery_processes, "restarted")
+    start_restarted_worker(celery_processes, "tests.notifications.idempotent_worker_settings")
     time.sleep(1.5)
     send_pending_mails.delay(lease_seconds=1, queued_seconds=0)
 

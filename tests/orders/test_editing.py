@@ -18,6 +18,15 @@ pytestmark = pytest.mark.django_db
 S = OrderStatus
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Refusal messages are matched in English; the Japanese catalogue is checked in tests/api."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def shop(warehouse):
     channel = ChannelFactory(name="rakuten")

@@ -1,0 +1,81 @@
+"""Mail rendering: a MailTemplate's subject and body in the Django template language, on one order.
+
+Mails are plain text, so autoescaping is off: a buyer called "R&D 株式会社" must not read "R&amp;D".
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from django.template import Context, Template, TemplateSyntaxError
+
+from notifications.models import MailTemplate
+from orders.models import Order
+from shipping.models import Shipment
+
+SUBJECT_MAX_LENGTH = 255  # OutboundMail.subject
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class TrackingLink:
+    carrier: str
+    number: str
+    url: str
+
+
+def _order_for_mail(order: Order) -> Order:
+    """A fresh copy with what the templates walk over loaded up front; each shipment gets `tracking_url`
+    (the carrier's link for its number), which the shipping-notice template prints."""
+    fresh = (
+        Order.objects.select_related("channel")
+        .prefetch_related("lines", Prefetch("shipments", queryset=Shipment.objects.select_related("carrier")))
+        .get(pk=order.pk)
+    )
+    for shipment in fresh.shipments.all():
+        number = shipment.tracking_number
+        shipment.tracking_url = shipment.carrier.tracking_url(number) if number else ""
+    return fresh
+
+
+def mail_context(*, order: Order, extra_context: dict | None = None) -> dict:
+    """What every template can use: `order`, `shop_name`, `tracking_links`, plus the caller's extra values
+    (e.g. `new_delivery_date` for the delivery-date change mail). Extra values win over the defaults."""
+    order = _order_for_mail(order)
+    tracking_links = [
+        TrackingLink(carrier=s.carrier.name, number=s.tracking_number, url=s.tracking_url)
+        for s in order.shipments.all()
+        if s.tracking_number
+    ]
+    context = {
+        "order": order,
+        "shop_name": order.channel.display_name or order.channel.name,
+        "tracking_links": tracking_links,
+    }
+    context.update(extra_context or {})
+    return context
+
+
+def mail_render(*, template: MailTemplate, order: Order, extra_context: dict | None = None) -> RenderedMail:
+    """Render subject and body; raises TemplateSyntaxError when the template does not compile.
+
+    The subject becomes one line (a header cannot hold a line break) of at most 255 characters."""
+    context = mail_context(order=order, extra_context=extra_context)
+    subject = Template(template.subject).render(Context(context, autoescape=False))
+    body = Template(template.body).render(Context(context, autoescape=False))
+    subject = " ".join(subject.split())[:SUBJECT_MAX_LENGTH]
+    body = body.replace("\r\n", "\n").strip("\n") + "\n"
+    return RenderedMail(subject=subject, body=body)
+
+
+def template_syntax_error(source: str) -> str | None:
+    """The compile error of a subject or body, for admin validation; None when it compiles."""
+    try:
+        Template(source)
+    except TemplateSyntaxError as exc:
+        return str(exc)
+    return None
