@@ -1,0 +1,222 @@
+"""Yamato B2クラウド 外部データ取込: the 95-column 送り状発行データ layout (reference/marketplace_apis.md §4.1).
+
+B2 maps columns by position; the header row is for people (B2 is set to start reading at row 2). Limits are
+Shift_JIS bytes as the layout states them (全角16文字/半角32文字 = 32 bytes).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import jaconv
+
+if TYPE_CHECKING:
+    from shipping.labels import Parcel, Sender
+    from shipping.labels.encoding import FieldWriter
+
+NAME = "ヤマト運輸 B2クラウド"
+CUSTOMER_REF_LIMIT = 20  # お客様管理番号: 半角英数字 20文字
+DATE_FORMAT = "%Y/%m/%d"
+INVOICE_PREPAID = "0"  # 送り状種類 0 発払い
+INVOICE_COLLECT = "2"  # 送り状種類 2 コレクト (代引)
+COOL_NONE = "0"  # クール区分 0 通常 (the OMS has no chilled/frozen products yet)
+COLLECT_MAX = 300_000  # コレクト代金引換額: 1円以上 300,000円以下
+HONORIFIC = "様"
+GIFT_NOTE = "ギフト"
+
+HEADER = (
+    "お客様管理番号",
+    "送り状種類",
+    "クール区分",
+    "伝票番号",
+    "出荷予定日",
+    "お届け予定日",
+    "配達時間帯",
+    "お届け先コード",
+    "お届け先電話番号",
+    "お届け先電話番号枝番",
+    "お届け先郵便番号",
+    "お届け先住所",
+    "お届け先アパートマンション名",
+    "お届け先会社・部門１",
+    "お届け先会社・部門２",
+    "お届け先名",
+    "お届け先名(ｶﾅ)",
+    "敬称",
+    "ご依頼主コード",
+    "ご依頼主電話番号",
+    "ご依頼主電話番号枝番",
+    "ご依頼主郵便番号",
+    "ご依頼主住所",
+    "ご依頼主アパートマンション",
+    "ご依頼主名",
+    "ご依頼主名(ｶﾅ)",
+    "品名コード１",
+    "品名１",
+    "品名コード２",
+    "品名２",
+    "荷扱い１",
+    "荷扱い２",
+    "記事",
+    "ｺﾚｸﾄ代金引換額（税込)",
+    "内消費税額等",
+    "止置き",
+    "営業所コード",
+    "発行枚数",
+    "個数口表示フラグ",
+    "請求先顧客コード",
+    "請求先分類コード",
+    "運賃管理番号",
+    "クロネコwebコレクトデータ登録",
+    "クロネコwebコレクト加盟店番号",
+    "クロネコwebコレクト申込受付番号１",
+    "クロネコwebコレクト申込受付番号２",
+    "クロネコwebコレクト申込受付番号３",
+    "お届け予定ｅメール利用区分",
+    "お届け予定ｅメールe-mailアドレス",
+    "入力機種",
+    "お届け予定ｅメールメッセージ",
+    "お届け完了ｅメール利用区分",
+    "お届け完了ｅメールe-mailアドレス",
+    "お届け完了ｅメールメッセージ",
+    "クロネコ収納代行利用区分",
+    "予備",
+    "収納代行請求金額(税込)",
+    "収納代行内消費税額等",
+    "収納代行請求先郵便番号",
+    "収納代行請求先住所",
+    "収納代行請求先住所（アパートマンション名）",
+    "収納代行請求先会社・部門名１",
+    "収納代行請求先会社・部門名２",
+    "収納代行請求先名(漢字)",
+    "収納代行請求先名(カナ)",
+    "収納代行問合せ先名(漢字)",
+    "収納代行問合せ先郵便番号",
+    "収納代行問合せ先住所",
+    "収納代行問合せ先住所（アパートマンション名）",
+    "収納代行問合せ先電話番号",
+    "収納代行管理番号",
+    "収納代行品名",
+    "収納代行備考",
+    "複数口くくりキー",
+    "検索キータイトル1",
+    "検索キー1",
+    "検索キータイトル2",
+    "検索キー2",
+    "検索キータイトル3",
+    "検索キー3",
+    "検索キータイトル4",
+    "検索キー4",
+    "検索キータイトル5",
+    "検索キー5",
+    "予備",
+    "予備",
+    "投函予定メール利用区分",
+    "投函予定メールe-mailアドレス",
+    "投函予定メールメッセージ",
+    "投函完了メール（お届け先宛）利用区分",
+    "投函完了メール（お届け先宛）e-mailアドレス",
+    "投函完了メール（お届け先宛）メールメッセージ",
+    "投函完了メール（ご依頼主宛）利用区分",
+    "投函完了メール（ご依頼主宛）e-mailアドレス",
+    "投函完了メール（ご依頼主宛）メールメッセージ",
+)
+COLUMN_COUNT = 95
+assert len(HEADER) == COLUMN_COUNT
+
+# Shift_JIS bytes per column that the OMS fills.
+LIMITS = {
+    "お客様管理番号": CUSTOMER_REF_LIMIT,
+    "お届け先電話番号": 15,
+    "お届け先郵便番号": 8,
+    "お届け先住所": 64,
+    "お届け先アパートマンション名": 32,
+    "お届け先名": 32,
+    "お届け先名(ｶﾅ)": 50,
+    "ご依頼主電話番号": 15,
+    "ご依頼主郵便番号": 8,
+    "ご依頼主住所": 64,
+    "ご依頼主アパートマンション": 32,
+    "ご依頼主名": 32,
+    "ご依頼主名(ｶﾅ)": 50,
+    "品名１": 50,
+    "品名２": 50,
+    "記事": 44,
+    "ｺﾚｸﾄ代金引換額（税込)": 7,
+    "内消費税額等": 7,
+}
+_HALF_WIDTH_KANA = re.compile(r"[\uff65-\uff9f ]*")  # ･ and ｦ to ﾟ, spaces
+_BILLING_CODE = re.compile(r"\d{10,12}")
+_FREIGHT_CODE = re.compile(r"\d{2}")
+
+
+def label_row(parcel: Parcel, sender: Sender, fields: FieldWriter) -> list[str]:
+    """One B2 row for one parcel."""
+    address, building = fields.fit(
+        "お届け先住所",
+        [("お届け先住所", 64), ("お届け先アパートマンション名", 32)],
+        [parcel.prefecture + parcel.city + parcel.address1, parcel.address2],
+    )
+    sender_address, sender_building = fields.fit(
+        "ご依頼主住所",
+        [("ご依頼主住所", 64), ("ご依頼主アパートマンション", 32)],
+        [sender.address, sender.building],
+    )
+    item1, item2 = fields.item_names([("品名１", 50), ("品名２", 50)], parcel.items)
+    _check_contract(sender, fields)
+    values = {
+        "お客様管理番号": parcel.customer_ref,
+        "送り状種類": INVOICE_COLLECT if parcel.cod_amount else INVOICE_PREPAID,
+        "クール区分": COOL_NONE,
+        "出荷予定日": parcel.ship_date.strftime(DATE_FORMAT),
+        "お届け予定日": parcel.delivery_date.strftime(DATE_FORMAT) if parcel.delivery_date else "",
+        "配達時間帯": parcel.slot_code,
+        "お届け先電話番号": parcel.phone,
+        "お届け先郵便番号": parcel.postal_code,
+        "お届け先住所": address,
+        "お届け先アパートマンション名": building,
+        "お届け先名": parcel.name,
+        "お届け先名(ｶﾅ)": _half_width_kana("お届け先名(ｶﾅ)", parcel.kana, fields),
+        "敬称": HONORIFIC,
+        "ご依頼主電話番号": sender.phone,
+        "ご依頼主郵便番号": sender.postal_code,
+        "ご依頼主住所": sender_address,
+        "ご依頼主アパートマンション": sender_building,
+        "ご依頼主名": sender.name,
+        "ご依頼主名(ｶﾅ)": _half_width_kana("ご依頼主名(ｶﾅ)", sender.kana, fields),
+        "品名１": item1,
+        "品名２": item2,
+        "記事": GIFT_NOTE if parcel.is_gift else "",
+        "請求先顧客コード": sender.yamato_billing_code,
+        "請求先分類コード": sender.yamato_billing_class,
+        "運賃管理番号": sender.yamato_freight_code,
+    }
+    if parcel.cod_amount:
+        if parcel.cod_amount > COLLECT_MAX:
+            fields.problems.append(
+                f"コレクト代金引換額 {parcel.cod_amount:,}円は上限 {COLLECT_MAX:,}円を超えています"
+            )
+        values["ｺﾚｸﾄ代金引換額（税込)"] = str(parcel.cod_amount)
+        values["内消費税額等"] = str(parcel.cod_tax)
+    return fields.row(HEADER, values, LIMITS)
+
+
+def _half_width_kana(column: str, kana: str, fields: FieldWriter) -> str:
+    """B2's カナ columns take half-width katakana only; a reading with other characters is left blank."""
+    half = jaconv.z2h(jaconv.hira2kata(kana).replace("\u3000", " "), kana=True, ascii=True, digit=True)
+    if _HALF_WIDTH_KANA.fullmatch(half):
+        return half
+    fields.notices.append(f"{column}: 「{kana}」にカナ以外の文字があるため空欄にしました")
+    return ""
+
+
+def _check_contract(sender: Sender, fields: FieldWriter) -> None:
+    if not _BILLING_CODE.fullmatch(sender.yamato_billing_code):
+        fields.problems.append(
+            f"請求先顧客コード「{sender.yamato_billing_code}」は10〜12桁の数字です（OMS_SENDER['yamato_billing_code']）"
+        )
+    if not _FREIGHT_CODE.fullmatch(sender.yamato_freight_code):
+        fields.problems.append(
+            f"運賃管理番号「{sender.yamato_freight_code}」は2桁の数字です（OMS_SENDER['yamato_freight_code']）"
+        )

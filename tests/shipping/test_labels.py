@@ -1,0 +1,435 @@
+"""Label CSV export (step G): each carrier's file parsed back: columns, Shift_JIS, CRLF, codes, limits."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from orders.models import OrderEvent, OrderStatus, PaymentMethod
+from shipping.labels import (
+    customer_ref,
+    japanpost,
+    labels_export,
+    orders_for_customer_refs,
+    sagawa,
+    yamato,
+)
+from shipping.labels.encoding import (
+    MISSING_GLYPH,
+    VARIANT_KANJI,
+    Replacement,
+    sjis_len,
+    sjis_safe,
+)
+from shipping.models import Carrier
+from tests.factories import ChannelFactory, OrderFactory, OrderLineFactory, ShipToFactory
+
+pytestmark = pytest.mark.django_db
+S = OrderStatus
+SHIP_DATE = datetime.date(2026, 12, 1)
+WISHED = datetime.date(2026, 12, 5)
+LAYOUTS = {"yamato": yamato, "sagawa": sagawa, "japanpost": japanpost}
+# The carriers' published codes, written out here so the test checks them rather than repeating the table.
+SLOT_CODES = {
+    "yamato": {"": "", "08-12": "0812", "14-16": "1416", "16-18": "1618", "18-20": "1820", "19-21": "1921"},
+    "sagawa": {
+        "": "",
+        "08-12": "01",
+        "12-14": "12",
+        "14-16": "14",
+        "16-18": "16",
+        "18-20": "18",
+        "19-21": "19",
+        "18-21": "04",
+    },
+    "japanpost": {
+        "": "",
+        "08-12": "60",
+        "12-14": "62",
+        "14-16": "63",
+        "16-18": "64",
+        "18-20": "65",
+        "19-21": "67",
+    },
+}
+COLUMNS = {
+    "yamato": {
+        "ref": "お客様管理番号",
+        "slot": "配達時間帯",
+        "wished": "お届け予定日",
+        "name": "お届け先名",
+        "items": "品名１",
+        "note": "記事",
+    },
+    "sagawa": {
+        "ref": "お客様管理番号",
+        "slot": "配達指定時間帯",
+        "wished": "配達日",
+        "name": "お届け先名称１",
+        "items": "品名１",
+        "note": "編集０１",
+    },
+    "japanpost": {
+        "ref": "お客様側管理番号",
+        "slot": "配達希望時間帯",
+        "wished": "配達希望日",
+        "name": "お届け先名",
+        "items": "品名",
+        "note": "記事",
+    },
+}
+
+
+def _order(shop_carrier="yamato", *, items=(("オーガニックコットン Tシャツ", 1),), ship_to=None, **fields):
+    """A waiting order of a shop whose default carrier is `shop_carrier`, with one ship-to and these lines."""
+    channel = ChannelFactory(display_name="さくら堂 楽天市場店", default_carrier=shop_carrier)
+    order = OrderFactory(channel=channel, status=fields.pop("status", S.READY), **fields)
+    ShipToFactory(order=order, **(ship_to or {}))
+    for name, quantity in items:
+        OrderLineFactory(order=order, sku=None, name=name, quantity=quantity)
+    return order
+
+
+def _export(carrier, **options):
+    return labels_export(carrier=carrier, actor="user:shipper", ship_date=SHIP_DATE, **options)
+
+
+def _parse(content: bytes) -> tuple[list[str], list[dict[str, str]], list[list[str]]]:
+    """(header, rows as dicts, rows as lists) of a label file, checking Shift_JIS and CRLF on the way."""
+    text = content.decode("shift_jis")  # strict: a character outside Shift_JIS fails here
+    assert content.endswith(b"\r\n")
+    assert content.count(b"\n") == content.count(b"\r\n"), "every line ends with CRLF"
+    header, *rows = list(csv.reader(io.StringIO(text, newline="")))
+    return header, [dict(zip(header, row, strict=True)) for row in rows], rows
+
+
+def _row_of(rows: list[dict[str, str]], carrier: str, ref: str) -> dict[str, str]:
+    (row,) = [row for row in rows if row[COLUMNS[carrier]["ref"]] == ref]
+    return row
+
+
+@pytest.mark.parametrize("carrier", ["yamato", "sagawa", "japanpost"])
+def test_every_time_slot_gets_the_carriers_code_in_a_file_of_its_column_count(carrier):
+    orders = {
+        slot: _order(carrier, delivery_time=slot, delivery_date=WISHED if slot else None)
+        for slot in SLOT_CODES[carrier]
+    }
+
+    result = _export(carrier)
+
+    header, rows, raw_rows = _parse(result.content)
+    layout = LAYOUTS[carrier]
+    assert tuple(header) == layout.HEADER
+    assert len(header) == {"yamato": 95, "sagawa": 74, "japanpost": 25}[carrier]
+    assert all(len(row) == len(header) for row in raw_rows)
+    assert len(rows) == len(orders) and not result.skipped
+    wished = {"yamato": "2026/12/05", "sagawa": "20261205", "japanpost": "20261205"}[carrier]
+    for slot, order in orders.items():
+        row = _row_of(rows, carrier, customer_ref(order, limit=layout.CUSTOMER_REF_LIMIT))
+        assert row[COLUMNS[carrier]["slot"]] == SLOT_CODES[carrier][slot]
+        assert row[COLUMNS[carrier]["wished"]] == (wished if slot else "")
+
+
+def test_yamato_row_carries_the_b2_codes_dates_sender_and_contract():
+    order = _order("yamato", delivery_date=WISHED, delivery_time="14-16")
+
+    (row,) = _parse(_export("yamato").content)[1]
+
+    assert row["お客様管理番号"] == f"OMS{order.pk}"  # a Rakuten number has 24 characters, B2 takes 20
+    assert (row["送り状種類"], row["クール区分"], row["伝票番号"]) == ("0", "0", "")
+    assert (row["出荷予定日"], row["お届け予定日"], row["配達時間帯"]) == ("2026/12/01", "2026/12/05", "1416")
+    assert (row["お届け先郵便番号"], row["お届け先住所"]) == ("100-0001", "東京都千代田区千代田1-1")
+    assert (row["お届け先名"], row["お届け先名(ｶﾅ)"], row["敬称"]) == ("山田 太郎", "ﾔﾏﾀﾞ ﾀﾛｳ", "様")
+    assert row["お届け先電話番号"] == "090-1234-5678"
+    assert (row["ご依頼主名"], row["ご依頼主電話番号"]) == ("さくら堂 楽天市場店", "03-1234-5678")
+    assert (row["請求先顧客コード"], row["運賃管理番号"]) == ("012345678901", "01")
+    assert row["品名１"] == "オーガニックコットン Tシャツ"
+    assert row["ｺﾚｸﾄ代金引換額（税込)"] == "" and row["内消費税額等"] == ""
+
+
+def test_sagawa_row_spreads_the_address_and_carries_its_codes():
+    _order("sagawa", delivery_date=WISHED, delivery_time="18-21", ship_to={"address2": "さくらハイツ101"})
+
+    (row,) = _parse(_export("sagawa").content)[1]
+
+    assert [row["お届け先住所１"], row["お届け先住所２"], row["お届け先住所３"]] == [
+        "東京都千代田区",
+        "千代田1-1",
+        "さくらハイツ101",
+    ]
+    assert (row["出荷日"], row["配達日"], row["配達指定時間帯"]) == ("20261201", "20261205", "04")
+    assert (row["出荷個数"], row["スピード指定"], row["クール便指定"], row["元着区分"]) == (
+        "1",
+        "000",
+        "001",
+        "1",
+    )
+    assert row["お問い合せ送り状No."] == ""
+
+
+@pytest.mark.parametrize(
+    ("carrier", "kind_column", "kind", "amount_column", "tax_column"),
+    [
+        ("yamato", "送り状種類", "2", "ｺﾚｸﾄ代金引換額（税込)", "内消費税額等"),
+        ("sagawa", None, None, "代引金額", "消費税"),
+        ("japanpost", "元払/代引", "2", "代引金額", "代引消費税額"),
+    ],
+)
+def test_cash_on_delivery_fills_the_amount_to_collect(carrier, kind_column, kind, amount_column, tax_column):
+    cod = _order(carrier, payment_method=PaymentMethod.COD, total=5980)
+    card = _order(carrier, payment_method=PaymentMethod.CREDIT_CARD, total=5980)
+
+    rows = _parse(_export(carrier).content)[1]
+
+    ref_limit = LAYOUTS[carrier].CUSTOMER_REF_LIMIT
+    cod_row = _row_of(rows, carrier, customer_ref(cod, limit=ref_limit))
+    card_row = _row_of(rows, carrier, customer_ref(card, limit=ref_limit))
+    assert (cod_row[amount_column], cod_row[tax_column]) == ("5980", "543")  # 10 % inside, rounded down
+    assert (card_row[amount_column], card_row[tax_column]) == ("", "")
+    if kind_column:
+        assert (cod_row[kind_column], card_row[kind_column]) == (kind, "0")
+
+
+@pytest.mark.parametrize("carrier", ["yamato", "sagawa", "japanpost"])
+def test_gift_order_is_marked_ギフト_and_carries_no_amount(carrier):
+    gift = _order(carrier, is_gift=True, total=2980)
+
+    (row,) = _parse(_export(carrier).content)[1]
+
+    assert row[COLUMNS[carrier]["ref"]] == customer_ref(gift, limit=LAYOUTS[carrier].CUSTOMER_REF_LIMIT)
+    assert row[COLUMNS[carrier]["note"]] == "ギフト"
+    assert "2980" not in row.values()
+
+
+def test_gift_order_on_cash_on_delivery_is_left_out_because_the_recipient_would_pay():
+    order = _order("yamato", is_gift=True, payment_method=PaymentMethod.COD, total=2980)
+
+    result = _export("yamato")
+
+    assert [report.order_id for report in result.skipped] == [order.pk]
+    assert "代引" in result.skipped[0].problems[0]
+    assert _parse(result.content)[1] == []
+
+
+@pytest.mark.parametrize("carrier", ["yamato", "sagawa", "japanpost"])
+def test_characters_shift_jis_cannot_hold_are_replaced_and_listed(carrier):
+    order = _order(
+        carrier,
+        ship_to={"name": "髙橋 一郎", "address2": "ハイツ①号棟 🏠"},
+        items=[("コーヒー豆～深煎り～", 1)],
+    )
+
+    result = _export(carrier)
+
+    (row,) = _parse(result.content)[1]
+    assert row[COLUMNS[carrier]["name"]] == "高橋 一郎"
+    assert "ハイツ1号棟 〓" in row.values()
+    assert (
+        row[COLUMNS[carrier]["items"]] == "コーヒー豆〜深煎り〜"
+    )  # the same Shift_JIS character: not listed
+    (report,) = result.exported
+    assert report.order_id == order.pk
+    assert report.replacements == [
+        Replacement("お届け先名", "髙", "高"),
+        Replacement("お届け先住所", "①", "1"),
+        Replacement("お届け先住所", "🏠", MISSING_GLYPH),
+    ]
+    event = OrderEvent.objects.get(order=order, kind="labels_exported")
+    assert "お届け先名: 「髙」→「高」" in event.after["replacements"]
+
+
+def test_every_variant_kanji_in_the_table_becomes_a_shift_jis_character():
+    for variant, common in VARIANT_KANJI.items():
+        assert sjis_safe(variant) == (common, [(variant, common)])
+        with pytest.raises(UnicodeEncodeError):
+            variant.encode("shift_jis")
+        common.encode("shift_jis")
+
+
+@pytest.mark.parametrize(
+    ("text", "safe", "changes"),
+    [
+        ("㈱さくら", "(株)さくら", [("㈱", "(株)")]),
+        ("第Ⅱ期 ⑳番", "第II期 20番", [("Ⅱ", "II"), ("⑳", "20")]),
+        ("葛\U000e0100飾区", "葛飾区", [("\U000e0100", "")]),  # an ideographic variation selector
+        ("14時～16時－必着", "14時〜16時−必着", []),  # Windows code points of JIS characters
+        ("♡ありがとう", "〓ありがとう", [("♡", "〓")]),
+        ("一行目\r\n二行目", "一行目  二行目", []),
+    ],
+)
+def test_shift_jis_rule(text, safe, changes):
+    assert sjis_safe(text) == (safe, changes)
+    safe.encode("shift_jis")
+
+
+def test_shop_numbers_that_fit_are_kept_and_longer_ones_map_to_the_order_and_back():
+    rakuten = _order("yamato", external_id="100001-20261126-00000042")
+    amazon = _order("yamato", external_id="503-1234567-1234567")
+
+    assert customer_ref(rakuten, limit=20) == f"OMS{rakuten.pk}"
+    assert customer_ref(amazon, limit=20) == "503-1234567-1234567"
+    assert customer_ref(amazon, limit=16) == f"OMS{amazon.pk}"  # Sagawa takes 16
+    assert orders_for_customer_refs({f"OMS{rakuten.pk}", "503-1234567-1234567", f"OMS{amazon.pk}"}) == {
+        f"OMS{rakuten.pk}": [rakuten],
+        "503-1234567-1234567": [amazon],
+        f"OMS{amazon.pk}": [amazon],
+    }
+
+
+def test_shop_number_that_looks_like_our_form_is_never_written_as_it_is():
+    order = _order("yamato", external_id="OMS7")
+
+    assert customer_ref(order, limit=20) == f"OMS{order.pk}"
+
+
+def test_each_ship_to_gets_its_own_label_with_its_items():
+    order = OrderFactory(channel=ChannelFactory(default_carrier="yamato"), status=S.READY)
+    home = ShipToFactory(order=order, name="山田 太郎")
+    parents = ShipToFactory(order=order, name="山田 花子", postal_code="530-0001", prefecture="大阪府")
+    OrderLineFactory(order=order, ship_to=home, sku=None, name="和紙ソックス", quantity=2)
+    OrderLineFactory(order=order, ship_to=parents, sku=None, name="静岡茶 煎茶", quantity=1)
+
+    result = _export("yamato")
+
+    rows = _parse(result.content)[1]
+    assert [(row["お客様管理番号"], row["お届け先名"], row["品名１"]) for row in rows] == [
+        (f"OMS{order.pk}", "山田 太郎", "和紙ソックス ×2"),
+        (f"OMS{order.pk}", "山田 花子", "静岡茶 煎茶"),
+    ]
+    assert result.exported[0].labels == 2
+
+
+def test_item_names_are_cut_with_an_ellipsis_and_the_rest_summarised_and_reported():
+    long_name = "国産はちみつ 百花蜜 とろりとした甘さの贈答用 化粧箱入り 300g"
+    _order("yamato", items=[(long_name, 1), ("手焼きせんべい", 2), ("天然醸造みそ", 1)])
+
+    result = _export("yamato")
+
+    (row,) = _parse(result.content)[1]
+    assert row["品名１"].endswith("…") and sjis_len(row["品名１"]) <= 50
+    assert row["品名１"].startswith("国産はちみつ 百花蜜")
+    assert row["品名２"] == "手焼きせんべい ×2 他1点"
+    notices = result.exported[0].notices
+    assert any(notice.startswith("品名１:") and "50バイト" in notice for notice in notices)
+    assert any("他1点" in notice for notice in notices)
+
+
+def test_long_street_spills_into_the_building_field_without_splitting_a_number():
+    street = "大字上野原字長谷川ノ内一丁目二番地三号 グリーンヒルズ上野原東館1203"
+    _order("yamato", ship_to={"prefecture": "山梨県", "city": "上野原市", "address1": street})
+
+    (row,) = _parse(_export("yamato").content)[1]
+
+    assert sjis_len(row["お届け先住所"]) <= 64
+    assert sjis_len(row["お届け先アパートマンション名"]) <= 32
+    assert row["お届け先住所"] + " " + row["お届け先アパートマンション名"] == "山梨県上野原市" + street
+    assert row["お届け先アパートマンション名"].endswith("1203")
+
+
+def test_address_too_long_for_the_carrier_keeps_the_order_out_and_names_the_field():
+    too_long = _order("sagawa", ship_to={"address1": "千代田" * 20, "address2": "グランドメゾン千代田" * 3})
+    fine = _order("sagawa")
+
+    result = _export("sagawa")
+
+    rows = _parse(result.content)[1]
+    assert [row["お客様管理番号"] for row in rows] == [f"OMS{fine.pk}"]
+    (skipped,) = result.skipped
+    assert skipped.order_id == too_long.pk
+    assert "お届け先住所" in skipped.problems[0] and "96バイト" in skipped.problems[0]
+    assert not OrderEvent.objects.filter(order=too_long, kind="labels_exported").exists()
+
+
+def test_slot_the_carrier_does_not_offer_and_a_missing_phone_are_problems():
+    no_slot = _order("yamato", delivery_time="12-14")  # Yamato abolished 12-14 in 2017
+    no_phone = _order("yamato", ship_to={"phone": ""})
+
+    result = _export("yamato")
+
+    problems = {report.order_id: report.problems for report in result.skipped}
+    assert "配達時間帯「12-14」" in problems[no_slot.pk][0]
+    assert problems[no_phone.pk] == ["お届け先電話番号がありません"]
+
+
+def test_only_waiting_orders_that_ship_with_the_carrier_are_exported():
+    sagawa_carrier = Carrier.objects.create(code="sagawa", name="佐川急便")
+    yamato_carrier = Carrier.objects.create(code="yamato", name="ヤマト運輸")
+    ready = _order("yamato")
+    printed = _order("sagawa", status=S.PRINTED, carrier=yamato_carrier)  # its own carrier wins
+    _order("yamato", status=S.NEW)
+    _order("yamato", status=S.SHIPPED)
+    other_carrier = _order("yamato", carrier=sagawa_carrier)
+
+    result = _export("yamato")
+
+    assert [report.order_id for report in result.exported] == [ready.pk, printed.pk]
+    only = _export("yamato", order_ids=[printed.pk, other_carrier.pk])
+    assert [report.order_id for report in only.exported] == [printed.pk]
+    assert [(report.order_id, report.problems) for report in only.skipped] == [
+        (other_carrier.pk, ["佐川急便で出荷する注文です"])
+    ]
+
+
+def test_exported_orders_get_a_labels_exported_event():
+    order = _order("japanpost")
+
+    _export("japanpost")
+
+    event = OrderEvent.objects.get(order=order, kind="labels_exported")
+    assert event.actor == "user:shipper"
+    assert event.after["carrier"] == "japanpost"
+    assert event.after["customer_ref"] == f"OMS{order.pk}"
+    assert event.after["labels"] == 1
+
+
+def test_sender_comes_from_the_oms_sender_setting(settings):
+    settings.OMS_SENDER = {
+        "name": "さくら堂 出荷センター",
+        "kana": "サクラドウ",
+        "postal_code": "4200858",
+        "address": "静岡県静岡市葵区伝馬町1-2-3",
+        "building": "さくらビル3F",
+        "phone": "054-123-4567",
+        "yamato_billing_code": "054123456701",
+        "yamato_freight_code": "02",
+    }
+    _order("yamato")
+
+    (row,) = _parse(_export("yamato").content)[1]
+
+    assert (row["ご依頼主名"], row["ご依頼主名(ｶﾅ)"]) == ("さくら堂 出荷センター", "ｻｸﾗﾄﾞｳ")
+    assert (row["ご依頼主郵便番号"], row["ご依頼主電話番号"]) == ("420-0858", "054-123-4567")
+    assert (row["ご依頼主住所"], row["ご依頼主アパートマンション"]) == (
+        "静岡県静岡市葵区伝馬町1-2-3",
+        "さくらビル3F",
+    )
+    assert (row["請求先顧客コード"], row["運賃管理番号"]) == ("054123456701", "02")
+
+
+def test_export_labels_command_writes_the_file_and_fails_when_an_order_is_left_out(tmp_path, capsys):
+    good = _order("yamato", ship_to={"name": "髙木 次郎"})
+    _order("yamato", ship_to={"postal_code": "12345"})
+    out = tmp_path / "b2.csv"
+
+    with pytest.raises(CommandError, match="1 orders were left out"):
+        call_command("export_labels", "--carrier", "yamato", "--out", str(out))
+
+    rows = _parse(out.read_bytes())[1]
+    assert [row["お客様管理番号"] for row in rows] == [f"OMS{good.pk}"]
+    printed = capsys.readouterr()
+    assert "お届け先名: 「髙」→「高」" in printed.out
+    assert "1 labels for 1 orders" in printed.out
+    assert "お届け先郵便番号「12345」" in printed.err
+
+
+def test_export_labels_command_succeeds_quietly_with_nothing_to_export(tmp_path, capsys):
+    out = tmp_path / "yupurir.csv"
+
+    call_command("export_labels", "--carrier", "japanpost", "--out", str(out))
+
+    header, rows, _raw = _parse(out.read_bytes())
+    assert tuple(header) == japanpost.HEADER and rows == []
+    assert "0 labels for 0 orders" in capsys.readouterr().out
