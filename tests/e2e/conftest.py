@@ -6,7 +6,15 @@ import time
 import pytest
 from django.db import connection
 
+from channels.models import Channel
+from channels.services import channel_schedule_sync
+from channels.sync import channel_push_stock
+from oms.demo import demo_seed
 from oms.processes import CeleryProcesses
+from tests.notifications.smtp_server import CollectingHandler, smtp_server
+
+KINDS = ("rakuten", "yahoo", "amazon")
+SHOP_FROM = "さくら堂 楽天市場店 <shop@sakura-do.example.jp>"
 
 
 def _database_url() -> str:
@@ -34,7 +42,7 @@ def celery_processes(tmp_path, on_postgres):
         OMS_SYNC_TRIGGERS="1",
         PYTHONUNBUFFERED="1",
         CONN_MAX_AGE="0",
-        OMS_HTTP_READ_TIMEOUT="3",
+        OMS_HTTP_READ_TIMEOUT="1",
     )
     handle = CeleryProcesses(env=env, logs=tmp_path)
     yield handle
@@ -48,4 +56,79 @@ def wait_until(predicate, timeout: float, interval: float = 0.25, message: str =
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s: {message}")
+    raise AssertionError(f"timed out after {timeout}s: {message() if callable(message) else message}")
+
+
+@pytest.fixture
+def smtp(celery_processes, settings):
+    """The SMTP server, and the worker environment pointed at it."""
+    if celery_processes.env["REDIS_URL"] != settings.CELERY_BROKER_URL:
+        pytest.skip("the test process must publish to the worker's broker: set REDIS_URL")
+    settings.DEFAULT_FROM_EMAIL = SHOP_FROM
+    settings.OMS_MAIL_TRIGGERS = True
+    with smtp_server(CollectingHandler()) as (handler, port):
+        celery_processes.env.update(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(port),
+            EMAIL_USE_TLS="0",
+            EMAIL_HOST_USER="",
+            EMAIL_HOST_PASSWORD="",
+            EMAIL_TIMEOUT="10",
+            DEFAULT_FROM_EMAIL=SHOP_FROM,
+            OMS_MAIL_TRIGGERS="1",
+        )
+        yield handler
+
+
+def canonical_order(sku: str, quantity: int = 1, **changes) -> dict:
+    order = {
+        "items": [{"sku": sku, "quantity": quantity, "price": 2980}],
+        "buyer": {
+            "name": "山田 太郎",
+            "kana": "ヤマダ タロウ",
+            "email": "taro@example.jp",
+            "phone": "090-1234-5678",
+        },
+        "ship_to": {
+            "name": "山田 花子",
+            "postal_code": "100-0001",
+            "prefecture": "東京都",
+            "city": "千代田区",
+            "address1": "千代田1-1",
+            "address2": "皇居外苑ビル 3F",
+            "phone": "03-1234-5678",
+        },
+        "delivery_date": "2026-12-05",
+        "delivery_time": "14-16",
+        "payment": "cod",
+        "remarks": "",
+    }
+    order.update(changes)
+    return order
+
+
+@pytest.fixture
+def shops(start_simulator, on_postgres, tmp_path, monkeypatch):
+    """The demo shop (catalogue, stock, three channels) pointed at three fresh simulators."""
+    monkeypatch.setattr("oms.demo.LOGIN_FILE", tmp_path / "login.txt")
+    monkeypatch.setattr("oms.demo.VAR_DIR", tmp_path)
+    monkeypatch.setenv("AMAZON_SIM_PENDING_SECONDS", "0")
+    sims = {kind: start_simulator(kind, seed=7, rate_limits="off") for kind in KINDS}
+    demo_seed()
+    for kind, sim in sims.items():
+        Channel.objects.filter(kind=kind).update(base_url=sim.url, poll_interval_seconds=2, stock_buffer=0)
+    for channel in Channel.objects.all():
+        channel_schedule_sync(channel=channel)  # beat polls every 2 s
+    return sims
+
+
+def shown(sim, sku: str) -> int | None:
+    answer = sim.control("GET", f"/_sim/listings/{sku}")
+    return answer.json()["quantity"] if answer.status_code == 200 else None
+
+
+def push_all() -> None:
+    for channel in Channel.objects.all():
+        result = channel_push_stock(channel=channel)
+        assert not result.error, result.error

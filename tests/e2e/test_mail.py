@@ -13,38 +13,14 @@ from notifications.models import OutboundMail
 from notifications.services import mail_queue
 from notifications.tasks import send_pending_mails
 from orders.models import OrderEvent
-from tests.e2e.conftest import wait_until
+from tests.e2e.conftest import SHOP_FROM, wait_until
 from tests.notifications.fixtures import create_mail_templates, create_shop_order
-from tests.notifications.smtp_server import CollectingHandler, smtp_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-SHOP_FROM = "さくら堂 楽天市場店 <shop@sakura-do.example.jp>"
 CONFIRMATION_SUBJECT = (
     "【さくら堂 楽天市場店】ご注文ありがとうございます（注文番号 100001-20261126-00000042）"
 )
-
-
-@pytest.fixture
-def smtp(celery_processes, settings):
-    """The SMTP server, and the worker environment pointed at it."""
-    if celery_processes.env["REDIS_URL"] != settings.CELERY_BROKER_URL:
-        pytest.skip("the test process must publish to the worker's broker: set REDIS_URL")
-    settings.DEFAULT_FROM_EMAIL = SHOP_FROM
-    settings.OMS_MAIL_TRIGGERS = True
-    with smtp_server(CollectingHandler()) as (handler, port):
-        celery_processes.env.update(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=str(port),
-            EMAIL_USE_TLS="0",
-            EMAIL_HOST_USER="",
-            EMAIL_HOST_PASSWORD="",
-            EMAIL_TIMEOUT="10",
-            DEFAULT_FROM_EMAIL=SHOP_FROM,
-            OMS_MAIL_TRIGGERS="1",
-        )
-        yield handler
 
 
 @pytest.fixture

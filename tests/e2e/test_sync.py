@@ -15,62 +15,9 @@ from inventory.models import SKU, StockLevel
 from inventory.selectors import sku_free_stock, stock_drift
 from oms.demo import demo_seed
 from orders.models import Order, OrderLine
-from tests.e2e.conftest import wait_until
+from tests.e2e.conftest import KINDS, canonical_order, push_all, shown, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-KINDS = ("rakuten", "yahoo", "amazon")
-
-
-def canonical_order(sku: str, quantity: int = 1, **changes) -> dict:
-    order = {
-        "items": [{"sku": sku, "quantity": quantity, "price": 2980}],
-        "buyer": {
-            "name": "山田 太郎",
-            "kana": "ヤマダ タロウ",
-            "email": "taro@example.jp",
-            "phone": "090-1234-5678",
-        },
-        "ship_to": {
-            "name": "山田 花子",
-            "postal_code": "100-0001",
-            "prefecture": "東京都",
-            "city": "千代田区",
-            "address1": "千代田1-1",
-            "address2": "皇居外苑ビル 3F",
-            "phone": "03-1234-5678",
-        },
-        "delivery_date": "2026-12-05",
-        "delivery_time": "14-16",
-        "payment": "cod",
-        "remarks": "",
-    }
-    order.update(changes)
-    return order
-
-
-@pytest.fixture
-def shops(start_simulator, on_postgres, tmp_path, monkeypatch):
-    """The demo shop (catalogue, stock, three channels) pointed at three fresh simulators."""
-    monkeypatch.setattr("oms.demo.LOGIN_FILE", tmp_path / "login.txt")
-    monkeypatch.setattr("oms.demo.VAR_DIR", tmp_path)
-    monkeypatch.setenv("AMAZON_SIM_PENDING_SECONDS", "0")
-    sims = {kind: start_simulator(kind, seed=7, rate_limits="off") for kind in KINDS}
-    demo_seed()
-    for kind, sim in sims.items():
-        Channel.objects.filter(kind=kind).update(base_url=sim.url, poll_interval_seconds=2, stock_buffer=0)
-    return sims
-
-
-def shown(sim, sku: str) -> int | None:
-    answer = sim.control("GET", f"/_sim/listings/{sku}")
-    return answer.json()["quantity"] if answer.status_code == 200 else None
-
-
-def push_all() -> None:
-    for channel in Channel.objects.all():
-        result = channel_push_stock(channel=channel)
-        assert not result.error, result.error
 
 
 def test_orders_from_all_three_shops_arrive_once_with_every_field_mapped(shops, celery_processes):
@@ -82,7 +29,9 @@ def test_orders_from_all_three_shops_arrive_once_with_every_field_mapped(shops, 
     celery_processes.start_worker()
     celery_processes.start_beat()
 
-    wait_until(lambda: Order.objects.count() >= 3, timeout=60, message=celery_processes.log("worker")[-3000:])
+    wait_until(
+        lambda: Order.objects.count() >= 3, timeout=60, message=lambda: celery_processes.log("worker")[-3000:]
+    )
     time.sleep(5)  # several more polls: nothing may be duplicated
 
     assert Order.objects.count() == 3
@@ -131,7 +80,7 @@ def test_a_sale_on_one_shop_lowers_the_quantity_on_the_other_two(shops, celery_p
             and shown(shops["amazon"], "HONEY-300G") == before - 3
         ),
         timeout=60,
-        message=celery_processes.log("worker")[-3000:],
+        message=lambda: celery_processes.log("worker")[-3000:],
     )
     # the set that contains honey followed too (2 coffee + 1 honey per set)
     free_set = sku_free_stock(sku_ids=[SKU.objects.get(code="SET-COFFEE-B").pk]).popitem()[1]
@@ -200,7 +149,7 @@ def test_500_orders_with_faults_and_a_killed_worker_end_with_exactly_500_orders(
             json={
                 "error_rate": 0.3,
                 "kinds": ["500", "503", "429", "timeout", "malformed", "duplicate_page"],
-                "timeout_seconds": 5,
+                "timeout_seconds": 2,
             },
         )
     placed: Counter = Counter()
@@ -215,7 +164,9 @@ def test_500_orders_with_faults_and_a_killed_worker_end_with_exactly_500_orders(
         placed[kind] += 1
         if n == 200:
             wait_until(
-                lambda: Order.objects.count() > 50, timeout=90, message=celery_processes.log("worker")[-2000:]
+                lambda: Order.objects.count() > 50,
+                timeout=90,
+                message=lambda: celery_processes.log("worker")[-2000:],
             )
             celery_processes.kill("worker")  # SIGKILL, mid-poll
             celery_processes.start_worker("worker2", concurrency=4)
@@ -224,7 +175,7 @@ def test_500_orders_with_faults_and_a_killed_worker_end_with_exactly_500_orders(
         lambda: Order.objects.count() >= 500,
         timeout=600,
         interval=2,
-        message=f"{Order.objects.count()} orders; " + celery_processes.log("worker2")[-3000:],
+        message=lambda: f"{Order.objects.count()} orders; " + celery_processes.log("worker2")[-3000:],
     )
     time.sleep(10)
     assert Order.objects.count() == 500
