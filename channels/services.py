@@ -88,10 +88,10 @@ def quarantine_add(*, channel: Channel, external_id: str, payload, error: str) -
         return row
 
 
-def quarantine_resolve(*, channel: Channel, external_id: str) -> int:
-    """The order imported after all: close its open quarantine row, if any."""
+def quarantine_resolve(*, channel: Channel, external_ids: list[str]) -> int:
+    """These orders imported after all: close their open quarantine rows, if any (one query)."""
     return QuarantinedPayload.objects.filter(
-        channel=channel, external_id=external_id, resolved_at__isnull=True
+        channel=channel, external_id__in=external_ids, resolved_at__isnull=True
     ).update(resolved_at=timezone.now())
 
 

@@ -93,8 +93,7 @@ def _import(channel: Channel, parsed: list, result: PollResult) -> None:
             except IMPORT_ERRORS as exc:
                 _quarantine(channel, one[0], exc, result)
         return
-    for raw, _canonical in parsed:
-        quarantine_resolve(channel=channel, external_id=raw.external_id)
+    quarantine_resolve(channel=channel, external_ids=[raw.external_id for raw, _canonical in parsed])
     result.created += sum(outcome.created for outcome in imported)
     result.updated += sum(outcome.changed and not outcome.created for outcome in imported)
 
@@ -255,5 +254,5 @@ def quarantine_retry(*, row) -> bool:
     except (PayloadError, ValueError, KeyError, TypeError) as exc:
         quarantine_add(channel=row.channel, external_id=row.external_id, payload=row.payload, error=str(exc))
         return False
-    quarantine_resolve(channel=row.channel, external_id=row.external_id)
+    quarantine_resolve(channel=row.channel, external_ids=[row.external_id])
     return True

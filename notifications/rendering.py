@@ -28,24 +28,28 @@ class TrackingLink:
     url: str
 
 
-def _order_for_mail(order: Order) -> Order:
-    """A fresh copy with what the templates walk over loaded up front; each shipment gets `tracking_url`
-    (the carrier's link for its number), which the shipping-notice template prints."""
+def _orders_for_mail(order_ids) -> dict[int, Order]:
+    """Fresh copies with what the templates walk over loaded up front (a fixed number of queries for any
+    number of orders); each shipment gets `tracking_url`, which the shipping-notice template prints."""
     fresh = (
         Order.objects.select_related("channel")
         .prefetch_related("lines", Prefetch("shipments", queryset=Shipment.objects.select_related("carrier")))
-        .get(pk=order.pk)
+        .filter(pk__in=list(order_ids))
     )
-    for shipment in fresh.shipments.all():
-        number = shipment.tracking_number
-        shipment.tracking_url = shipment.carrier.tracking_url(number) if number else ""
-    return fresh
+    orders = {}
+    for order in fresh:
+        for shipment in order.shipments.all():
+            number = shipment.tracking_number
+            shipment.tracking_url = shipment.carrier.tracking_url(number) if number else ""
+        orders[order.pk] = order
+    return orders
 
 
-def mail_context(*, order: Order, extra_context: dict | None = None) -> dict:
+def mail_context(*, order: Order, extra_context: dict | None = None, loaded: bool = False) -> dict:
     """What every template can use: `order`, `shop_name`, `tracking_links`, plus the caller's extra values
-    (e.g. `new_delivery_date` for the delivery-date change mail). Extra values win over the defaults."""
-    order = _order_for_mail(order)
+    (e.g. `new_delivery_date` for the delivery-date change mail). Extra values win over the defaults.
+    `loaded`: the order comes from _orders_for_mail already."""
+    order = order if loaded else _orders_for_mail([order.pk])[order.pk]
     tracking_links = [
         TrackingLink(carrier=s.carrier.name, number=s.tracking_number, url=s.tracking_url)
         for s in order.shipments.all()
@@ -65,11 +69,28 @@ def mail_render(*, template: MailTemplate, order: Order, extra_context: dict | N
 
     The subject becomes one line (a header cannot hold a line break) of at most 255 characters."""
     context = mail_context(order=order, extra_context=extra_context)
-    subject = Template(template.subject).render(Context(context, autoescape=False))
-    body = Template(template.body).render(Context(context, autoescape=False))
+    return _render(Template(template.subject), Template(template.body), context)
+
+
+def _render(subject_template: Template, body_template: Template, context: dict) -> RenderedMail:
+    subject = subject_template.render(Context(context, autoescape=False))
+    body = body_template.render(Context(context, autoescape=False))
     subject = " ".join(subject.split())[:SUBJECT_MAX_LENGTH]
     body = body.replace("\r\n", "\n").strip("\n") + "\n"
     return RenderedMail(subject=subject, body=body)
+
+
+def mail_render_many(*, template: MailTemplate, order_ids) -> dict[int, RenderedMail]:
+    """Render one template for many orders (intake confirms a whole page at once). Raises
+    TemplateSyntaxError when the template does not compile; an order that fails to render is left out."""
+    subject_template, body_template = Template(template.subject), Template(template.body)
+    rendered = {}
+    for pk, order in _orders_for_mail(order_ids).items():
+        try:
+            rendered[pk] = _render(subject_template, body_template, mail_context(order=order, loaded=True))
+        except Exception:  # noqa: S112 - that order is queued one by one, which records the error
+            continue
+    return rendered
 
 
 def template_syntax_error(source: str) -> str | None:

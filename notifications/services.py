@@ -57,10 +57,10 @@ from django.utils import timezone
 
 from notifications.delivery import is_permanent_failure, mail_deliver, outcome_unknown
 from notifications.models import OutboundMail
-from notifications.rendering import mail_render
+from notifications.rendering import mail_render, mail_render_many
 from notifications.selectors import mail_template_by_code, mails_queued_before, mails_sending_since_before
 from oms.actors import SYSTEM
-from orders.models import Order
+from orders.models import Order, OrderEvent
 from orders.services import event_record
 
 logger = logging.getLogger(__name__)
@@ -157,6 +157,64 @@ def mail_queue(
     if not error:
         _send_after_commit(mail.pk, mail.attempts)
     return mail
+
+
+def mails_queue_many(*, orders: list[Order], template_code: str, actor: str) -> int:
+    """`mail_queue` for a page of orders with a fixed number of queries (intake confirms whole pages).
+    Orders already having this mail, or no e-mail, are skipped. Returns how many rows were queued.
+
+    Call inside the caller's transaction, like mail_queue. Any order that cannot go the fast way (its
+    render failed, or a concurrent transaction queued it first) falls back to mail_queue on its own."""
+    template = mail_template_by_code(code=template_code)
+    if template is None or not template.enabled:
+        return 0
+    wanted = {order.pk: order for order in orders if order.buyer_email}
+    wanted_ids = sorted(wanted)
+    done = set(
+        OutboundMail.objects.filter(template=template, order_id__in=wanted_ids).values_list(
+            "order_id", flat=True
+        )
+    )
+    todo = [pk for pk in wanted if pk not in done]
+    if not todo:
+        return 0
+    rendered = mail_render_many(template=template, order_ids=todo)
+    rows = [
+        OutboundMail(
+            order_id=pk,
+            template=template,
+            to=wanted[pk].buyer_email,
+            subject=rendered[pk].subject,
+            body=rendered[pk].body,
+            status=Status.QUEUED,
+            message_id=_message_id_for(wanted[pk], template.code),
+        )
+        for pk in todo
+        if pk in rendered
+    ]
+    try:
+        with transaction.atomic():
+            mails = OutboundMail.objects.bulk_create(rows)
+    except IntegrityError:
+        return sum(
+            mail_queue(order=wanted[pk], template_code=template_code, actor=actor) is not None for pk in todo
+        )
+    OrderEvent.objects.bulk_create(
+        OrderEvent(
+            order_id=mail.order_id,
+            kind="mail_queued",
+            actor=actor,
+            message=f"{template.name}: {mail.subject}",
+            after={"mail_id": mail.pk, "template": template.code},
+        )
+        for mail in mails
+    )
+    for mail in mails:
+        _send_after_commit(mail.pk, mail.attempts)
+    for pk in todo:
+        if pk not in rendered:
+            mail_queue(order=wanted[pk], template_code=template_code, actor=actor)
+    return len(todo)
 
 
 # --- send --------------------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ from orders.rules import apply_rules, rules_for
 from orders.services import (
     CONFIRMED,
     event_record,
-    order_confirmation_queue,
     order_status_change,
     status_for_holds,
 )
@@ -330,9 +329,13 @@ def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], a
             order.print_on = scheduled[order.pk]
             Order.objects.filter(pk=order.pk).update(print_on=order.print_on)
     _flag_merge_partners(partners, actor)
-    for order in orders:
-        if order.status in CONFIRMED:
-            order_confirmation_queue(order=order, actor=actor)
+    from notifications.services import mails_queue_many  # notifications renders orders; orders only asks it
+
+    mails_queue_many(
+        orders=[order for order in orders if order.status in CONFIRMED],
+        template_code="order_confirmation",
+        actor=actor,
+    )
     return orders
 
 
