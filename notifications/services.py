@@ -397,7 +397,7 @@ def mail_requeue(*, mail: OutboundMail, actor: str) -> bool:
         message=f"{mail.template.name}: 再送 {mail.subject}",
         after={"mail_id": mail.pk, "template": mail.template.code},
     )
-    _send_after_commit(mail.pk, mail.attempts)
+    _send_after_commit(mail.pk, mail.attempts, always=True)  # a person asked for it: send now
     return True
 
 
