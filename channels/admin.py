@@ -35,6 +35,7 @@ class ChannelForm(forms.ModelForm):
             "stock_cap",
             "default_carrier",
             "credentials_expire_at",
+            "personal_data_retention_days",
         )
 
     def clean_new_credentials(self):

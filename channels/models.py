@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.crypto import decrypt_json, encrypt_json
 
+AMAZON_RETENTION_DAYS = 90
+
 
 class Channel(models.Model):
     """One shop: a seller account on Rakuten, Yahoo!ショッピング or Amazon.co.jp."""
@@ -42,6 +44,16 @@ class Channel(models.Model):
     credentials_expire_at = models.DateTimeField(_("credentials expire at"), null=True, blank=True)
     last_polled_at = models.DateTimeField(_("last successful poll"), null=True, blank=True)
     last_pushed_at = models.DateTimeField(_("last stock push"), null=True, blank=True)
+    # APPI and the marketplaces' data protection rules: buyer data of orders shipped or cancelled longer
+    # ago than this is anonymised by a daily job (orders.privacy). Empty keeps it, except on Amazon, whose
+    # Data Protection Policy forbids keeping it: there empty means AMAZON_RETENTION_DAYS.
+    personal_data_retention_days = models.PositiveIntegerField(
+        _("keep buyer data for (days after shipping)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("empty = keep (Amazon: 90 days)"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -60,6 +72,13 @@ class Channel(models.Model):
     @credentials.setter
     def credentials(self, value: dict) -> None:
         self.credentials_encrypted = encrypt_json(value)
+
+    @property
+    def retention_days(self) -> int | None:
+        """Days after shipping or cancelling that buyer data is kept; None keeps it."""
+        if self.personal_data_retention_days is None and self.kind == self.Kind.AMAZON:
+            return AMAZON_RETENTION_DAYS
+        return self.personal_data_retention_days
 
     def quantity_to_publish(self, free: int) -> int:
         """The quantity this shop should show for `free` units of free stock."""

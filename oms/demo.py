@@ -251,17 +251,40 @@ def _channels(result: DemoResult, skus: list[SKU]) -> None:
             result.add("listings", created)
 
 
-def _admin_user(result: DemoResult) -> None:
+DEMO_USERS = [  # (username, role); the administrator is also a superuser for the Django admin (settings)
+    (ADMIN_USERNAME, "administrator"),
+    ("operator", "operator"),
+    ("warehouse", "warehouse"),
+    ("support", "customer_service"),
+]
+
+
+def _users(result: DemoResult) -> None:
+    """One demo user per role, each with a generated password, written once to var/demo-login.txt."""
+    from django.contrib.auth.models import Group
+
+    from oms.roles import roles_ensure
+
+    roles_ensure()
     user_model = get_user_model()
-    if user_model.objects.filter(username=ADMIN_USERNAME).exists():
-        return
-    password = secrets.token_urlsafe(12)
-    user_model.objects.create_superuser(username=ADMIN_USERNAME, email="admin@example.jp", password=password)
-    result.admin_password = password
-    result.add("users", True)
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    LOGIN_FILE.write_text(f"{ADMIN_USERNAME}\n{password}\n", encoding="utf-8")
-    LOGIN_FILE.chmod(0o600)
+    lines = []
+    for username, role in DEMO_USERS:
+        if user_model.objects.filter(username=username).exists():
+            continue
+        password = secrets.token_urlsafe(12)
+        if role == "administrator":
+            user = user_model.objects.create_superuser(username=username, email="admin@example.jp", password=password)
+            result.admin_password = password
+        else:
+            user = user_model.objects.create_user(username=username, password=password)
+        user.groups.add(Group.objects.get(name=role))
+        lines.append(f"{username} {password} {role}")
+        result.add("users", True)
+    if lines:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        with LOGIN_FILE.open("a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        LOGIN_FILE.chmod(0o600)
 
 
 @transaction.atomic
@@ -284,5 +307,5 @@ def demo_seed() -> DemoResult:
     skus = _catalogue(result)
     _stock(result, warehouse, skus)
     _channels(result, skus)
-    _admin_user(result)
+    _users(result)
     return result

@@ -94,8 +94,10 @@ def _login_hint(port: int) -> str:
     login = Path(VAR_DIR / "demo-login.txt")
     lines = [f"\n  OMS is starting on http://127.0.0.1:{port}/  (admin: http://127.0.0.1:{port}/admin/)"]
     if login.exists():
-        user, password, *_rest = [*login.read_text(encoding="utf-8").split("\n"), "", ""]
-        lines.append(f"  Log in as '{user}' with password '{password}' (from var/demo-login.txt)")
+        for entry in login.read_text(encoding="utf-8").splitlines():
+            user, password, *role = entry.split()
+            lines.append(f"  Log in as '{user}' with password '{password}' ({' '.join(role) or 'staff'})")
+        lines.append("  (passwords are kept in var/demo-login.txt)")
     lines.append(
         "  Simulators: " + ", ".join(f"{k} http://127.0.0.1:{p}" for k, p in SIMULATOR_PORTS.items())
     )

@@ -1,5 +1,6 @@
 """Django settings, read from the environment only (django-environ); embedded defaults need no server."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -33,11 +34,13 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "axes",
     "inventory",
     "orders",
     "channels",
     "shipping",
     "notifications",
+    "oms",
 ]
 
 MIDDLEWARE = [
@@ -49,6 +52,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "oms.urls"
@@ -109,7 +114,21 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
-LOGIN_URL = "admin:login"
+LOGIN_URL = "dashboard:login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+LOGOUT_REDIRECT_URL = "dashboard:login"
+
+# Login throttling (django-axes): a username is locked out from an address after 5 failed logins, for
+# 15 minutes; a successful login resets the count. The database handler shares counts between processes.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "dashboard/locked_out.html"
 
 # Mail: SMTP by default (a local catcher in development); any django-anymail ESP via EMAIL_BACKEND.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
@@ -194,15 +213,54 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "oms.api.schema.ScopedAutoSchema",
+    # API keys (`Authorization: Token <key>` or `Bearer <key>`) for integrations, sessions for the dashboard.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "oms.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "oms.api.permissions.HasScope",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["oms.api.throttling.ApiKeyRateThrottle"],
+    # Per API key (or session user); a settings.OMS_API_RATE, where defined, wins.
+    "DEFAULT_THROTTLE_RATES": {"api_key": env.str("OMS_API_RATE", default="600/min")},
+    "EXCEPTION_HANDLER": "oms.api.errors.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # No OPTIONS self-description: the OpenAPI schema is the description (OPTIONS answers 405).
+    "DEFAULT_METADATA_CLASS": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OMS API",
-    "DESCRIPTION": "Orders, stock and shipments for 3PL warehouses, CS agencies and the seller's own tools.",
+    "DESCRIPTION": (
+        "Orders, stock and shipments for 3PL warehouses, CS agencies and the seller's own tools.\n\n"
+        "**Authentication:** `Authorization: Token <key>` (or `Bearer <key>`) with a key made by "
+        "`manage.py create_api_key --name NAME --scopes orders:read,...` or in the admin. Each endpoint "
+        "names the scope it needs (`x-required-scope`). The dashboard's own calls use the staff session.\n\n"
+        '**Errors** always read `{"error": {"code", "message", "field", "details"}}`: branch on '
+        "`code`; `message` follows `Accept-Language` (ja or en).\n\n"
+        "**Rate limit:** per key (default 600 requests a minute); over it, 429 with `Retry-After`.\n\n"
+        "**Pages:** lists are cursor-paginated: follow `next` until it is null."
+    ),
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "TAGS": [
+        {"name": "orders", "description": "Orders from every shop, their holds and status."},
+        {"name": "stock", "description": "The one stock truth and what each shop was told."},
+        {"name": "catalogue", "description": "Products and SKUs."},
+        {"name": "channels", "description": "Health of each shop connection."},
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "DeliveryTimeEnum": "orders.models.DeliveryTime",
+        "PaymentMethodEnum": "orders.models.PaymentMethod",
+        "ChannelKindEnum": "channels.models.Channel.Kind",
+    },
 }
 
 # Production hardening: all on unless DEBUG; `manage.py check --deploy` stays clean with DEBUG off.

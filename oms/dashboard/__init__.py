@@ -1,0 +1,1 @@
+"""The staff dashboard: server-rendered pages with htmx, behind the roles of oms.roles."""
