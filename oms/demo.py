@@ -273,7 +273,9 @@ def _users(result: DemoResult) -> None:
             continue
         password = secrets.token_urlsafe(12)
         if role == "administrator":
-            user = user_model.objects.create_superuser(username=username, email="admin@example.jp", password=password)
+            user = user_model.objects.create_superuser(
+                username=username, email="admin@example.jp", password=password
+            )
             result.admin_password = password
         else:
             user = user_model.objects.create_user(username=username, password=password)
