@@ -29,3 +29,15 @@ def decrypt_json(token: str) -> dict:
         raise CredentialsUnreadable(
             "credentials were encrypted with another key (OMS_ENCRYPTION_KEYS)"
         ) from exc
+
+
+def reencrypt(token: str) -> str:
+    """The same credentials encrypted with the first (newest) key of OMS_ENCRYPTION_KEYS."""
+    if not token:
+        return token
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken as exc:
+        raise CredentialsUnreadable(
+            "credentials were encrypted with another key (OMS_ENCRYPTION_KEYS)"
+        ) from exc

@@ -114,3 +114,17 @@ def channel_schedule_sync(*, channel: Channel) -> None:
     if not created and (task.interval_id != interval.pk or task.enabled != channel.enabled):
         task.interval, task.enabled = interval, channel.enabled
         task.save()
+
+
+def channels_reencrypt_credentials() -> int:
+    """Encrypt every channel's credentials again with the newest key (OMS_ENCRYPTION_KEYS="new,old"), so
+    the old key can then be removed. Returns how many channels were rewritten."""
+    from channels.crypto import reencrypt
+
+    done = 0
+    for channel in Channel.objects.exclude(credentials_encrypted="").order_by("pk"):
+        Channel.objects.filter(pk=channel.pk).update(
+            credentials_encrypted=reencrypt(channel.credentials_encrypted)
+        )
+        done += 1
+    return done

@@ -247,6 +247,11 @@ def quarantine_retry(*, row) -> bool:
     """Parse and import a quarantined payload again (after a fix). True when it imported."""
     from channels.adapters.base import RawOrder
 
+    if row.external_id.startswith("inquiry:"):  # a buyer inquiry (channels.inquiry_sync), not an order
+        from channels.inquiry_sync import inquiry_quarantine_retry
+
+        return inquiry_quarantine_retry(row=row)
+
     adapter = adapter_for(row.channel)
     try:
         canonical = adapter.parse_order(RawOrder(row.external_id, row.payload))

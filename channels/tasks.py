@@ -3,11 +3,13 @@
 import logging
 
 from celery import shared_task
+from django.core.cache import cache
 
 from channels.models import Channel, ChannelAlert, Listing
 from channels.sync import channel_listing_drift, channel_poll, channel_push_stock
 
 logger = logging.getLogger(__name__)
+REQUEUE_SECONDS = 1
 
 
 @shared_task(acks_late=True)
@@ -24,9 +26,19 @@ def push_channel_stock(channel_id: int) -> dict:
     if channel is None:
         return {"skipped": "disabled or deleted"}
     result = channel_push_stock(channel=channel)
-    if result.skipped:  # another worker is pushing this channel; come back for what it did not see
-        push_channel_stock.apply_async(args=[channel_id], countdown=1)
-    return {"sent": result.sent, "unchanged": result.unchanged, "error": result.error}
+    # Another worker is pushing this channel: come back for what it did not see, once. Without the key,
+    # every beat sweep would start one more skip-and-requeue loop while a stuck shop holds the lease,
+    # filling the stock queue that every other shop's pushes share.
+    if result.skipped and cache.add(f"oms:push-requeued:{channel_id}", 1, timeout=REQUEUE_SECONDS + 1):
+        push_channel_stock.apply_async(args=[channel_id], countdown=REQUEUE_SECONDS)
+    if result.skipped:
+        return {"skipped": "another worker is pushing this channel"}
+    return {
+        "channel": channel.name,
+        "sent": result.sent,
+        "unchanged": result.unchanged,
+        "error": result.error,
+    }
 
 
 @shared_task

@@ -1,4 +1,5 @@
-"""Admin pages for mail templates (with a preview on a real order) and the outbox (with resend actions)."""
+"""Admin pages for mail templates (with a preview on a real order) and the outbox (with resend actions); the
+inquiry inbox's pages are in notifications.inquiry_admin."""
 
 from datetime import timedelta
 
@@ -142,3 +143,6 @@ class OutboundMailAdmin(admin.ModelAdmin):
         actor = user_actor(request.user)
         done = sum(mail_confirm_sent(mail=mail, actor=actor) for mail in queryset)
         self.message_user(request, f"{done} 件を送信済みにしました")
+
+
+from notifications import inquiry_admin  # noqa: E402, F401  (registers the inbox's pages)

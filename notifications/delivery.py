@@ -49,7 +49,13 @@ def mail_deliver(*, mail: OutboundMail) -> None:
         to=[mail.to],
         headers={"Message-ID": mail.message_id},
     )
-    connection = get_connection(fail_silently=False)
+    email_deliver(message=message, label=f"mail {mail.pk}")
+
+
+def email_deliver(*, message: EmailMessage, connection=None, label: str = "") -> None:
+    """Send one message through `connection` (default: the configured backend); raises on failure, with
+    `oms_outcome_unknown` set on the exception when the server may have taken the message anyway."""
+    connection = connection or get_connection(fail_silently=False)
     connection.open()
     watch = None
     if isinstance(connection, SMTPBackend) and connection.connection is not None:
@@ -66,7 +72,7 @@ def mail_deliver(*, mail: OutboundMail) -> None:
         try:  # the mail is out; a failing QUIT must not turn it into a failure that would be retried
             connection.close()
         except Exception as exc:
-            logger.info("closing the mail connection failed after mail %s: %r", mail.pk, type(exc))
+            logger.info("closing the mail connection failed after %s: %r", label, type(exc))
 
 
 def _api_read_timed_out(exc: Exception) -> bool:

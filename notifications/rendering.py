@@ -88,7 +88,8 @@ def mail_render_many(*, template: MailTemplate, order_ids) -> dict[int, Rendered
     for pk, order in _orders_for_mail(order_ids).items():
         try:
             rendered[pk] = _render(subject_template, body_template, mail_context(order=order, loaded=True))
-        except Exception:  # noqa: S112 - that order is queued one by one, which records the error
+        # That order is queued one by one, which records the error.
+        except Exception:  # noqa: S112  # nosec B112
             continue
     return rendered
 

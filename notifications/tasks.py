@@ -6,6 +6,9 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
+# The inbox's tasks live beside the shop calls they make; importing them here registers them with the
+# worker (autodiscovery only imports each app's tasks module).
+from channels import inquiry_tasks  # noqa: F401
 from notifications.services import mail_send, mails_sweep
 
 MAX_RETRIES = 5

@@ -1,4 +1,5 @@
-"""Admin for API keys: creating one shows the key once (never stored), revoking is an action."""
+"""Admin for API keys (creating one shows the key once, never stored; revoking is an action) and for the
+dead letters of tasks that failed for good (run again or dismiss)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.actors import user_actor
 from oms.api.keys import api_key_create, api_key_revoke
-from oms.models import ApiKey, Scope
+from oms.failed_tasks import failed_task_dismiss, failed_task_retry
+from oms.models import ApiKey, FailedTask, Scope
 
 CREATED_TEMPLATE = """{% extends "admin/base_site.html" %}
 {% block content %}
@@ -94,5 +96,59 @@ class ApiKeyAdmin(admin.ModelAdmin):
             request,
             ngettext("%(count)d API key revoked.", "%(count)d API keys revoked.", len(keys))
             % {"count": len(keys)},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(FailedTask)
+class FailedTaskAdmin(admin.ModelAdmin):
+    """Dead letters: what failed, how often, the error; run again (tasks are idempotent) or dismiss."""
+
+    list_display = (
+        "task_name",
+        "args",
+        "failures",
+        "exception_line",
+        "failed_at",
+        "resolved_at",
+        "resolution",
+    )
+    list_filter = (("resolved_at", admin.EmptyFieldListFilter), "task_name")
+    search_fields = ("task_name", "task_id", "exception")
+    readonly_fields = [f.name for f in FailedTask._meta.fields]
+    actions = ["run_again", "dismiss"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("exception"))
+    def exception_line(self, obj: FailedTask) -> str:
+        return obj.exception.splitlines()[0][:120] if obj.exception else ""
+
+    @admin.action(description=_("Run the selected tasks again"), permissions=["change"])
+    def run_again(self, request, queryset):
+        sent = 0
+        for failed in queryset.filter(resolved_at__isnull=True):
+            try:
+                failed_task_retry(failed=failed)
+            except ValueError as exc:
+                self.message_user(request, f"{failed}: {exc}", messages.WARNING)
+                continue
+            sent += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d task sent again.", "%(count)d tasks sent again.", sent) % {"count": sent},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Dismiss the selected failures"), permissions=["change"])
+    def dismiss(self, request, queryset):
+        failures = list(queryset.filter(resolved_at__isnull=True))
+        for failed in failures:
+            failed_task_dismiss(failed=failed)
+        self.message_user(
+            request,
+            ngettext("%(count)d failure dismissed.", "%(count)d failures dismissed.", len(failures))
+            % {"count": len(failures)},
             messages.SUCCESS,
         )

@@ -1,8 +1,11 @@
-"""The Celery app: configured from Django settings, tasks discovered in every app's tasks.py."""
+"""The Celery app: configured from Django settings, tasks discovered in every app's tasks.py, and the signal
+handlers for logging, metrics and dead letters (oms.celery_signals)."""
 
 import os
 
 from celery import Celery
+
+from oms import celery_signals  # noqa: F401  (importing it connects the handlers)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
 

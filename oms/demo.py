@@ -20,23 +20,32 @@ from shipping.models import Carrier
 
 SIMULATOR_HOST = "127.0.0.1"
 SIMULATOR_PORTS = {"rakuten": 8101, "yahoo": 8102, "amazon": 8103}
+# Amazon buyer messages arrive as e-mail: the simulator delivers them into this Maildir and takes the
+# seller's replies by SMTP on this port, as Amazon's relay does.
+AMAZON_SIM_SMTP_PORT = 8125
+
+
+def amazon_maildir() -> str:
+    return os.environ.get("OMS_SIM_AMAZON_MAILDIR") or str(VAR_DIR / "amazon-maildir")
+
+
 # The simulators accept exactly these (GET /_sim/credentials returns them).
 DEMO_CREDENTIALS = {
     "rakuten": {
-        "service_secret": "SP100001_demo_secret",
+        "service_secret": "SP100001_demo_secret",  # nosec B105 # demo credentials of the local simulators
         "license_key": "SL100001_demo_license",
         "shop_id": "100001",
     },
     "yahoo": {
         "client_id": "dj00demo-yahoo-client",
-        "client_secret": "demo-yahoo-secret",
-        "refresh_token": "demo-yahoo-refresh-token",
+        "client_secret": "demo-yahoo-secret",  # nosec B105 # demo credentials of the local simulators
+        "refresh_token": "demo-yahoo-refresh-token",  # nosec B105 # demo credentials of the local simulators
         "seller_id": "demo-store",
     },
     "amazon": {
         "lwa_app_id": "amzn1.application-oa2-client.demo",
-        "lwa_client_secret": "demo-amazon-secret",
-        "refresh_token": "Atzr|demo-amazon-refresh",
+        "lwa_client_secret": "demo-amazon-secret",  # nosec B105 # demo credentials of the local simulators
+        "refresh_token": "Atzr|demo-amazon-refresh",  # nosec B105 # demo credentials of the local simulators
         "seller_id": "A1DEMOSELLER",
         "marketplace_id": "A1VC38T7YXB528",
     },
@@ -148,6 +157,28 @@ def simulator_url(kind: str) -> str:
     return os.environ.get(f"OMS_SIM_{kind.upper()}_URL") or f"http://{SIMULATOR_HOST}:{SIMULATOR_PORTS[kind]}"
 
 
+REPLY_TEMPLATES = [
+    (
+        "shipping_status",
+        "配送状況のご案内",
+        "{% if buyer_name %}{{ buyer_name }} 様{% else %}お客様{% endif %}\n\nお問い合わせありがとうございます。"
+        "{{ shop_name }}です。\n"
+        "{% if tracking_number %}ご注文（{{ order_number }}）は{{ carrier_name }}にて発送済みです。"
+        "お問い合わせ番号は {{ tracking_number }} です。\n"
+        "{% else %}ご注文（{{ order_number }}）は現在発送の準備中です。"
+        "発送後にあらためてご連絡いたします。\n{% endif %}"
+        "今しばらくお待ちくださいませ。",
+    ),
+    (
+        "address_change",
+        "お届け先変更のご依頼",
+        "{% if buyer_name %}{{ buyer_name }} 様{% else %}お客様{% endif %}\n\nお問い合わせありがとうございます。"
+        "{{ shop_name }}です。\nご注文（{{ order_number }}）のお届け先変更を承りました。"
+        "発送前のため、ご指定の住所へお届けいたします。",
+    ),
+]
+
+
 def jan_with_check_digit(first12: str) -> str:
     """JAN-13 (EAN-13): weights 1,3 alternate from the left; check digit makes the sum a multiple of 10."""
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
@@ -237,7 +268,15 @@ def _channels(result: DemoResult, skus: list[SKU]) -> None:
                 poll_interval_seconds=interval,
                 stock_buffer=1 if kind == "amazon" else 0,
             )
-            channel.credentials = DEMO_CREDENTIALS[kind]
+            credentials = dict(DEMO_CREDENTIALS[kind])
+            if kind == "amazon":
+                credentials.update(
+                    inquiry_maildir=amazon_maildir(),
+                    reply_from="shop@example.jp",
+                    smtp_host=SIMULATOR_HOST,
+                    smtp_port=AMAZON_SIM_SMTP_PORT,
+                )
+            channel.credentials = credentials
             channel.save()
             channel_schedule_sync(channel=channel)
             result.add("channels", True)
@@ -306,6 +345,11 @@ def demo_seed() -> DemoResult:
             code=code, defaults={"name": name, "subject": subject, "body": body}
         )
         result.add("mail templates", created)
+    from notifications.models import ReplyTemplate
+
+    for code, name, body in REPLY_TEMPLATES:
+        _t, created = ReplyTemplate.objects.get_or_create(code=code, defaults={"name": name, "body": body})
+        result.add("reply templates", created)
     skus = _catalogue(result)
     _stock(result, warehouse, skus)
     _channels(result, skus)

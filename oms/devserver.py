@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from oms.paths import BASE_DIR, VAR_DIR
+from oms.queues import QUEUES
 
 SIMULATOR_PORTS = {"rakuten": 8101, "yahoo": 8102, "amazon": 8103}
 
@@ -28,6 +29,15 @@ def _child_env() -> dict[str, str]:
     env.setdefault("SECURE_HSTS_SECONDS", "0")
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def _amazon_mail_args(kind: str) -> list[str]:
+    """Amazon buyer messages go to a Maildir the OMS reads; replies come back by SMTP (see oms/demo.py)."""
+    if kind != "amazon":
+        return []
+    from oms.demo import AMAZON_SIM_SMTP_PORT, amazon_maildir
+
+    return ["--maildir", amazon_maildir(), "--smtp-port", str(AMAZON_SIM_SMTP_PORT)]
 
 
 def _commands(port: int, simulators: bool, shoppers: float) -> list[tuple[str, list[str]]]:
@@ -47,6 +57,7 @@ def _commands(port: int, simulators: bool, shoppers: float) -> list[tuple[str, l
                         str(sim_port),
                         "--shoppers",
                         str(shoppers),
+                        *_amazon_mail_args(kind),
                     ],
                 )
             )
@@ -63,6 +74,9 @@ def _commands(port: int, simulators: bool, shoppers: float) -> list[tuple[str, l
                 "--loglevel=INFO",
                 "--concurrency=2",
                 "--hostname=worker@%h",
+                # One worker for every queue (oms.queues); production runs one per queue group.
+                "-Q",
+                ",".join(QUEUES),
             ],
         ),
         (
@@ -125,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     # Stale pid file from a killed run would stop beat from starting.
     (VAR_DIR / "celerybeat.pid").unlink(missing_ok=True)
     for name, command in _commands(args.port, not args.no_simulators, args.shoppers):
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+        process = subprocess.Popen(  # noqa: S603  # nosec B603 # our own interpreter and fixed arguments
             command,
             cwd=BASE_DIR,
             env=_child_env(),

@@ -76,7 +76,9 @@ class FailedTask(models.Model):
         verbose_name_plural = _("failed tasks")
         constraints = [
             models.UniqueConstraint(
-                fields=["fingerprint"], condition=models.Q(resolved_at__isnull=True), name="failedtask_one_open"
+                fields=["fingerprint"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="failedtask_one_open",
             ),
         ]
 

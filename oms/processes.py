@@ -22,7 +22,7 @@ class CeleryProcesses:
 
     def start(self, name: str, args: list[str]) -> subprocess.Popen:
         out = (self.logs / f"{name}.log").open("a")
-        proc = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
+        proc = subprocess.Popen(  # noqa: S603  # nosec B603 # our interpreter, fixed arguments
             [sys.executable, "-m", "celery", "-A", "oms", *args],
             cwd=BASE_DIR,
             env=self.env,

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "django_celery_beat",
     "axes",
     "inventory",
@@ -44,7 +45,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request carries its id (oms.logs).
+    "oms.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (django-csp; settings.CONTENT_SECURITY_POLICY).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -210,6 +215,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.send_pending_mails",
         "schedule": env.float("OMS_MAIL_SWEEP_SECONDS", default=10.0),
     },
+    # Buyer inquiries (問い合わせ) from every shop, and replies whose send was lost, failed or is overdue.
+    "poll-inquiries": {
+        "task": "channels.inquiry_tasks.poll_all_inquiries",
+        "schedule": env.float("OMS_INQUIRY_POLL_SECONDS", default=60.0),
+    },
+    "send-pending-inquiry-replies": {
+        "task": "channels.inquiry_tasks.send_pending_inquiry_replies",
+        "schedule": env.float("OMS_INQUIRY_SWEEP_SECONDS", default=15.0),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -247,6 +261,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "TAGS": [
@@ -265,7 +282,7 @@ SPECTACULAR_SETTINGS = {
 
 # Production hardening: all on unless DEBUG; `manage.py check --deploy` stays clean with DEBUG off.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -275,12 +292,32 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Logs: one line per record, plain for a person (`make run`) or JSON for a log pipeline (LOG_FORMAT=json).
+# Every line carries its request or task id and passes the redaction filter (no buyer data, no secrets).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise environ.ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "context": {"()": "oms.logs.ContextFilter"},
+        "redact": {"()": "oms.logs.RedactingFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(context_id)s] %(message)s"},
+        "json": {"()": "oms.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # SQL parameters carry buyer data: queries are never logged, whatever LOG_LEVEL says.
+    "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
 # Sync: stock changes trigger a push after this debounce; beat re-pushes anything pending as a safety net.
@@ -305,3 +342,46 @@ OMS_REQUIRE_INSPECTION = env.bool("OMS_REQUIRE_INSPECTION", default=False)
 
 # Business settings
 OMS_DEFAULT_WAREHOUSE = env.str("OMS_DEFAULT_WAREHOUSE", default="MAIN")
+
+# --- Production: queues, metrics, CSP, uploads (docs/operations.md) -----------------------------------------
+# Celery queues by kind of work (oms.queues): a worker without -Q consumes them all; production runs one
+# worker group per queue. Logging comes from LOGGING above (oms.celery_signals), not Celery's own set-up.
+from oms.queues import DEFAULT_QUEUE, TASK_ROUTES, task_queues  # noqa: E402
+
+CELERY_TASK_QUEUES = task_queues()
+CELERY_TASK_DEFAULT_QUEUE = DEFAULT_QUEUE
+CELERY_TASK_ROUTES = TASK_ROUTES
+CELERY_TASK_ANNOTATIONS = ["oms.queues.QueueTimeLimits"]
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE["personal-data-retention"] = {
+    "task": "orders.tasks.personal_data_anonymise_due",
+    "schedule": env.float("OMS_RETENTION_SWEEP_SECONDS", default=86400.0),
+}
+
+# /metrics (Prometheus): with a token set, only `Authorization: Bearer <token>` may read it.
+OMS_METRICS_TOKEN = env.str("OMS_METRICS_TOKEN", default="")
+
+# Content-Security-Policy: everything from this site only (htmx is served from static, no CDN), no frames.
+# The API docs page (drf-spectacular's Swagger UI view) runs an inline script, so it is left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Uploads: form fields up to 2.5 MB in memory; files above FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary
+# file, and a request whose files pass OMS_MAX_UPLOAD_BYTES is refused (400) as it streams in.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+OMS_MAX_UPLOAD_BYTES = env.int("OMS_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "oms.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]

@@ -30,6 +30,7 @@ from orders.checks.run import AddressFacts, CheckFacts, run_checks
 from orders.holds import hold_code
 from orders.matching import merge_key
 from orders.models import Hold, Order, OrderEvent, OrderLine, OrderStatus, ShipTo
+from orders.privacy import ANONYMISED
 from orders.rules import apply_rules, rules_for
 from orders.services import (
     CONFIRMED,
@@ -400,6 +401,8 @@ def _cancel(order: Order, actor: str) -> None:
 
 def _update(order: Order, canonical: CanonicalOrder, payload, actor: str) -> bool:
     if order.raw_payload == payload:
+        return False
+    if order.buyer_name == ANONYMISED:  # its buyer data was erased (orders.privacy): never written back
         return False
     new_fingerprint = fingerprint(canonical)
     unchanged = new_fingerprint == order.source_fingerprint

@@ -42,3 +42,14 @@ def channel(db):
     from tests.factories import ChannelFactory
 
     return ChannelFactory()
+
+
+SERIAL_FILES = ("tests/e2e/", "tests/oms/test_celery_processes.py", "tests/dashboard/test_browser.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that run real Celery workers share one broker: `make test` runs them in a serial pass."""
+    for item in items:
+        path = str(item.path).replace("\\", "/")
+        if any(part in path for part in SERIAL_FILES):
+            item.add_marker(pytest.mark.serial)

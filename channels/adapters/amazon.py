@@ -101,7 +101,10 @@ class AmazonAdapter:
         self.seller_id = credentials.get("seller_id") or ""
         self.marketplace_id = credentials.get("marketplace_id") or MARKETPLACE_JP
         # Amazon counts quotas per selling partner and application: the buckets are shared the same way.
-        options: dict = {"scope": f"amazon:{self.seller_id}@{urlsplit(channel.base_url).netloc}"}
+        options: dict = {
+            "scope": f"amazon:{self.seller_id}@{urlsplit(channel.base_url).netloc}",
+            "channel": channel.name,
+        }
         for name, value in (
             ("timeout", timeout),
             ("backoff_base", backoff_base),

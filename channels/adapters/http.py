@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import requests
 
 from channels.adapters.base import AuthError, TransientError
+from oms import metrics
 
 logger = logging.getLogger("channels.http")
 
@@ -90,9 +91,11 @@ class HttpClient:
         backoff_cap: float = 30.0,
         is_throttled: Callable[[requests.Response], bool] | None = None,
         is_auth_failure: Callable[[requests.Response], bool] | None = None,
+        channel: str = "",
     ):
         self.base_url = base_url.rstrip("/")
         self.scope = scope
+        self.channel = channel  # the metrics label (oms.metrics): errors and throttles by channel
         self.max_attempts = max_attempts
         self.timeout = timeout or default_timeout()
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
@@ -132,6 +135,9 @@ class HttpClient:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last_error = exc.__class__.__name__
                 logger.warning("%s %s %s attempt=%d", method, path, last_error, attempt)
+                metrics.marketplace_error(
+                    self.channel, "timeout" if isinstance(exc, requests.Timeout) else "connection"
+                )
                 time.sleep(self._backoff(attempt))
                 continue
             elapsed_ms = (time.monotonic() - started) * 1000
@@ -140,6 +146,7 @@ class HttpClient:
             )
             if self.is_throttled(response):
                 wait = _retry_after(response) or self._backoff(attempt)
+                metrics.marketplace_throttled(self.channel)
                 if bucket:
                     bucket.penalise(wait)
                 else:
@@ -147,9 +154,11 @@ class HttpClient:
                 last_error = f"throttled ({response.status_code})"
                 continue
             if self.is_auth_failure(response):
+                metrics.marketplace_error(self.channel, "auth")
                 raise AuthError(f"{method} {path}: HTTP {response.status_code} {_short(response)}")
             if response.status_code >= 500:
                 last_error = f"HTTP {response.status_code}"
+                metrics.marketplace_error(self.channel, "server")
                 time.sleep(self._backoff(attempt))
                 continue
             if validate is not None:
@@ -158,6 +167,7 @@ class HttpClient:
                 except ValueError as exc:
                     last_error = f"broken body: {exc}"
                     logger.warning("%s %s broken body attempt=%d", method, path, attempt)
+                    metrics.marketplace_error(self.channel, "body")
                     time.sleep(self._backoff(attempt))
                     continue
             return response

@@ -48,6 +48,7 @@ class RmsClient:
         shop = self.credentials.get("shop_id") or f"channel-{channel.pk}"
         # Rakuten counts requests per shop (license key), so the buckets are shared per shop and host.
         options["scope"] = f"rakuten:{shop}@{urlsplit(channel.base_url).netloc}"
+        options["channel"] = channel.name
         hooks = {"is_throttled": is_throttled, "is_auth_failure": is_auth_failure}
         self.http = HttpClient(base_url=channel.base_url, **hooks, **options)
         self.http_once = HttpClient(base_url=channel.base_url, **hooks, **(options | {"max_attempts": 1}))

@@ -11,7 +11,7 @@ lookback that change are not seen.
 import logging
 import re
 import unicodedata
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # nosec B405 # parsed by yahoo_parse.xml_root, which refuses DTDs
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -109,7 +109,11 @@ class YahooAdapter:
         self.channel = channel
         self.credentials = channel.credentials
         self.seller_id = self.credentials.get("seller_id") or ""
-        options: dict = {"scope": f"yahoo:{channel.pk}", "is_throttled": is_throttled}
+        options: dict = {
+            "scope": f"yahoo:{channel.pk}",
+            "is_throttled": is_throttled,
+            "channel": channel.name,
+        }
         if timeout is not None:
             options["timeout"] = timeout
         if backoff_base is not None:

@@ -18,7 +18,7 @@ from channels.adapters.http import HttpClient, Limit
 
 logger = logging.getLogger("channels.yahoo")
 
-TOKEN_PATH = "/yconnect/v2/token"  # noqa: S105 (a path)
+TOKEN_PATH = "/yconnect/v2/token"  # noqa: S105  # nosec B105 # a path, not a password
 # Production serves the store APIs and the token endpoint on different hosts; a simulator serves both.
 PRODUCTION_AUTH_BASE = "https://auth.login.yahoo.co.jp"
 STORE_API_HOST_SUFFIX = "shopping.yahooapis.jp"

@@ -4,7 +4,7 @@ Yahoo names a variant `item_code:subcode` in comma-separated lists of at most 10
 absolute numbers here (a leading + or - would be a relative change, so none is ever sent).
 """
 
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # nosec B405 # parsed by yahoo_parse.xml_root, which refuses DTDs
 
 from channels.adapters.base import StockUpdate
 from channels.adapters.yahoo_parse import text_of

@@ -8,6 +8,7 @@ Endpoints (shapes from amzn/selling-partner-api-models ordersV0.json and listing
 - POST  /orders/v0/orders/{orderId}/shipmentConfirmation confirmShipment  2 r/s, burst 10 -> 204
 - GET   /listings/2021-08-01/items/{sellerId}/{sku}      getListingsItem  5 r/s, burst 10
 - PATCH /listings/2021-08-01/items/{sellerId}/{sku}      patchListingsItem 5 r/s, burst 5
+Buyer messages are e-mail, not API calls: amazon_mail (a Maildir, and the relay by SMTP or POST /_sim/relay).
 
 Choices of this simulator where Amazon documents nothing (a real client must cope with the real service too):
 - An order is Pending for AMAZON_SIM_PENDING_SECONDS (default 2 s) after it is placed, then Unshipped with
@@ -47,6 +48,7 @@ from channels.simulators.amazon_auth import (
     amazon_error,
     request_id,
 )
+from channels.simulators.amazon_mail import AmazonMailbox
 from channels.simulators.amazon_requests import (
     GENERIC_MESSAGE,
     InvalidInput,
@@ -87,14 +89,33 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class AmazonSimulator(Simulator):
+class AmazonSimulator(AmazonMailbox, Simulator):
     kind = "amazon"
     paged_paths = (r"/orders/v0/orders", ORDER_PATH + "/orderItems")
 
-    def __init__(self, *, seed: int = 1, rate_limits: bool = True):
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        rate_limits: bool = True,
+        maildir: str | None = None,
+        smtp_port: int | None = None,
+    ):
         super().__init__(seed=seed, rate_limits=rate_limits)
         self.tokens = LwaTokens()
         self.pending_seconds = float(os.environ.get("AMAZON_SIM_PENDING_SECONDS", PENDING_SECONDS))
+        self.setup_mailbox(maildir, smtp_port)
+
+    def serve(self, port: int, host: str = "127.0.0.1") -> None:
+        """The relay's SMTP listener (with --smtp-port) starts first, then the API."""
+        print(f"amazon maildir: {self.maildir}", flush=True)
+        if self.smtp_port is not None:
+            self.start_smtp(host)
+            print(f"amazon relay SMTP on {self.smtp_address[0]}:{self.smtp_address[1]}", flush=True)
+        try:
+            super().serve(port, host)
+        finally:
+            self.stop_smtp()
 
     # ---- Simulator interface ---------------------------------------------------------------------------
     def credentials(self) -> dict:

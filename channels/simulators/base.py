@@ -28,6 +28,7 @@ from channels.simulators.base_http import (
     now_jst,
     xml_response,
 )
+from channels.simulators.base_inquiries import InquiryStore
 
 __all__ = [
     "FAULT_KINDS",
@@ -51,7 +52,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-class Simulator(ControlAPI):
+class Simulator(InquiryStore, ControlAPI):
     # Paths of the paginated search endpoints; only these can serve a page twice (duplicate_page fault).
     paged_paths: tuple[str, ...] = ()
     """One marketplace. Subclasses speak the marketplace's API; this class runs the rest.
@@ -66,6 +67,7 @@ class Simulator(ControlAPI):
         self.rng = random.Random(seed)
         self.fault_rng = random.Random(seed + 1_000_003)  # faults never shift the generated data
         self.shopper_rng = random.Random(seed + 2_000_003)
+        self.inquiry_rng = random.Random(seed + 3_000_003)  # questions never shift the orders either
         self.lock = threading.RLock()
         self.rate_limits = rate_limits
         self.orders: dict[str, dict] = {}
@@ -75,7 +77,13 @@ class Simulator(ControlAPI):
         self.inquiries: dict[str, dict] = {}
         self.faults = FaultConfig()
         self.shoppers = ShopperConfig()
-        self.counters = {"requests": 0, "throttled": 0, "faults_injected": 0, "shopper_orders": 0}
+        self.counters = {
+            "requests": 0,
+            "throttled": 0,
+            "faults_injected": 0,
+            "shopper_orders": 0,
+            "shopper_inquiries": 0,
+        }
         self._buckets: dict[str, TokenBucket] = {}
         self._last_bodies: dict[tuple[str, str], Response] = {}
         self._shopper_wake = threading.Event()

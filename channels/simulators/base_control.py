@@ -1,4 +1,7 @@
-"""The control API (/_sim/...) and simulated shoppers, mixed into every Simulator."""
+"""The control API (/_sim/...) and simulated shoppers, mixed into every Simulator.
+
+A marketplace adds control calls of its own through `control_extra` (Amazon: /_sim/maildir, /_sim/relay).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ from channels.simulators.base_http import (
     control_error,
     is_number,
     json_response,
-    now_jst,
 )
 
 FAULT_KINDS = ("500", "503", "429", "timeout", "malformed", "duplicate_page")
@@ -34,6 +36,8 @@ class FaultConfig:
 class ShopperConfig:
     rate_per_min: float = 0.0
     defect_rate: float = 0.0
+    # Share of shopper orders whose buyer then asks a question about it (問い合わせ).
+    inquiry_rate: float = 0.05
 
 
 class ControlAPI:
@@ -50,6 +54,7 @@ class ControlAPI:
             ("POST", "/_sim/shoppers"): lambda: self._control_set_shoppers(request),
             ("GET", "/_sim/shoppers"): self._shoppers_view,
             ("POST", "/_sim/inquiries"): lambda: self._control_inquiry(request),
+            ("GET", "/_sim/inquiries"): self._control_inquiries,
             ("GET", "/_sim/stats"): self._control_stats,
             ("POST", "/_sim/reset"): self._control_reset,
         }
@@ -86,7 +91,23 @@ class ControlAPI:
                 if sku not in self.listings:
                     return control_error("not found", 404)
                 return json_response({"sku": sku, "quantity": self.listings[sku]})
+        if found := re.fullmatch(r"/_sim/inquiries/([^/]+)(/messages)?", path):
+            inquiry_id, messages = unquote(found.group(1)), found.group(2)
+            if inquiry_id not in self.inquiries:
+                return control_error("inquiry not found", 404)
+            if messages and method == "POST":
+                self.buyer_writes(inquiry_id, body_dict(request).get("body"))
+                return json_response(self.inquiry_view(inquiry_id), 201)
+            if not messages and method == "GET":
+                return json_response(self.inquiry_view(inquiry_id))
+        extra = self.control_extra(request, method, path)
+        if extra is not None:
+            return extra
         return control_error(f"unknown control call {method} {path}", 404)
+
+    def control_extra(self, request: Request, method: str, path: str) -> Response | None:
+        """A marketplace's own control calls (lock held); None when the call is not one of them."""
+        return None
 
     def _control_create_order(self, request: Request) -> Response:
         canonical = body_dict(request)
@@ -135,17 +156,24 @@ class ControlAPI:
         body = body_dict(request)
         rate = body.get("rate_per_min", self.shoppers.rate_per_min)
         defect = body.get("defect_rate", self.shoppers.defect_rate)
+        asking = body.get("inquiry_rate", self.shoppers.inquiry_rate)
         if not is_number(rate) or rate < 0:
             raise BadRequest("rate_per_min must be a number >= 0")
         if not is_number(defect) or not 0 <= defect <= 1:
             raise BadRequest("defect_rate must be a number between 0 and 1")
-        self.set_shoppers(float(rate), float(defect))
+        if not is_number(asking) or not 0 <= asking <= 1:
+            raise BadRequest("inquiry_rate must be a number between 0 and 1")
+        self.set_shoppers(float(rate), float(defect), float(asking))
         return self._shoppers_view()
 
-    def set_shoppers(self, rate_per_min: float, defect_rate: float = 0.0) -> None:
-        """Simulated buyers place orders at this Poisson rate (0 stops them); also the --shoppers option."""
+    def set_shoppers(
+        self, rate_per_min: float, defect_rate: float = 0.0, inquiry_rate: float | None = None
+    ) -> None:
+        """Simulated buyers place orders at this Poisson rate (0 stops them); also the --shoppers option.
+        `inquiry_rate` (kept when None) is the share of their orders they ask a question about."""
         with self.lock:
-            self.shoppers = ShopperConfig(rate_per_min, defect_rate)
+            asking = self.shoppers.inquiry_rate if inquiry_rate is None else inquiry_rate
+            self.shoppers = ShopperConfig(rate_per_min, defect_rate, asking)
             if rate_per_min > 0 and self._shopper_thread is None:
                 self._shopper_thread = threading.Thread(
                     target=self._shopper_loop, name="shoppers", daemon=True
@@ -154,26 +182,29 @@ class ControlAPI:
         self._shopper_wake.set()
 
     def _shoppers_view(self) -> Response:
+        config = self.shoppers
         return json_response(
-            {"rate_per_min": self.shoppers.rate_per_min, "defect_rate": self.shoppers.defect_rate}
+            {
+                "rate_per_min": config.rate_per_min,
+                "defect_rate": config.defect_rate,
+                "inquiry_rate": config.inquiry_rate,
+            }
         )
 
     def _control_inquiry(self, request: Request) -> Response:
         body = body_dict(request)
-        order_id, text = body.get("order_id"), body.get("body")
+        order_id, text, subject = body.get("order_id"), body.get("body"), body.get("subject")
         if not isinstance(text, str) or not text.strip():
             raise BadRequest("body must be a non-empty string")
+        if subject is not None and (not isinstance(subject, str) or not subject.strip()):
+            raise BadRequest("subject must be a non-empty string when given")
         if order_id not in self.orders:
             return control_error("order not found", 404)
-        inquiry_id = f"{self.kind}-inq-{len(self.inquiries) + 1:06d}"
-        self.inquiries[inquiry_id] = {
-            "inquiry_id": inquiry_id,
-            "order_id": order_id,
-            "body": text,
-            "created": now_jst().isoformat(timespec="seconds"),
-            "replies": [],
-        }
+        inquiry_id = self.ask_inquiry(order_id, text, subject=subject)
         return json_response({"inquiry_id": inquiry_id}, 201)
+
+    def _control_inquiries(self) -> Response:
+        return json_response([self.inquiry_view(inquiry_id) for inquiry_id in self.inquiries])
 
     def _control_stats(self) -> Response:
         sold: dict[str, int] = {}
@@ -183,7 +214,13 @@ class ControlAPI:
             if sale.get("cancelled"):
                 cancelled[sale["sku"]] = cancelled.get(sale["sku"], 0) + sale["quantity"]
         return json_response(
-            {"orders": len(self.orders), "sold": sold, "cancelled": cancelled, **self.counters}
+            {
+                "orders": len(self.orders),
+                "inquiries": len(self.inquiries),
+                "sold": sold,
+                "cancelled": cancelled,
+                **self.counters,
+            }
         )
 
     def _control_reset(self) -> Response:
@@ -233,6 +270,8 @@ class ControlAPI:
             )
             order_id = self._place_order(canonical)
             self.counters["shopper_orders"] += 1
+            if self.maybe_ask_about(order_id, self.shoppers.inquiry_rate):
+                self.counters["shopper_inquiries"] += 1
             return order_id
 
 

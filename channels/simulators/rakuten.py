@@ -1,4 +1,5 @@
-"""Local Rakuten RMS: ESA auth, Order API 2.0 (楽天ペイ受注API) and Inventory API 2.0 on /es/2.0/.
+"""Local Rakuten RMS: ESA auth, Order API 2.0 (楽天ペイ受注API) and Inventory API 2.0 on /es/2.0/, and the
+問い合わせ管理API on /es/1.0/inquirymng-api (rakuten_inquiries).
 
 Error codes and limits follow the reference; where it is silent the choice is marked [assumed] here.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from channels.simulators import rakuten_render as render
 from channels.simulators.base import BadRequest, Request, Response, Simulator, json_response, now_jst
+from channels.simulators.rakuten_inquiries import INQUIRY_API, RakutenInquiryAPI
 from channels.simulators.rakuten_inventory import RakutenInventoryAPI
 from channels.simulators.rakuten_render import ORDER_BURST, ORDER_RATE, message
 from channels.simulators.rakuten_shipping import RakutenShippingAPI
@@ -43,14 +45,14 @@ CREDENTIALS = {
 }
 
 
-class RakutenSimulator(RakutenInventoryAPI, RakutenShippingAPI, Simulator):
+class RakutenSimulator(RakutenInquiryAPI, RakutenInventoryAPI, RakutenShippingAPI, Simulator):
     kind = "rakuten"
-    paged_paths = (rf"{ORDER_API}/searchOrder/?",)
+    paged_paths = (rf"{ORDER_API}/searchOrder/?", rf"{INQUIRY_API}/inquiries")
 
     def __init__(self, *, seed: int = 1, rate_limits: bool = True):
         super().__init__(seed=seed, rate_limits=rate_limits)
         self.shop_id = CREDENTIALS["shop_id"]
-        self._family = threading.local()  # "order" or "inventory": picks the error body's shape
+        self._family = threading.local()  # "order", "inventory" or "inquiry": picks the error body's shape
         self.on_reset()
 
     def on_reset(self) -> None:
@@ -90,10 +92,16 @@ class RakutenSimulator(RakutenInventoryAPI, RakutenShippingAPI, Simulator):
             ("POST", rf"{INVENTORY_API}/bulk-upsert/?", self.bulk_upsert),
             ("POST", rf"{INVENTORY_API}/bulk-get/?", self.bulk_get),
             ("GET", rf"{INVENTORY_API}/bulk-get/range/?", self.bulk_get_range),
+            *self.inquiry_routes(),
         ]
 
     def dispatch(self, request: Request) -> tuple[Response, str | None]:
-        self._family.name = "inventory" if request.path.startswith(INVENTORY_API) else "order"
+        if request.path.startswith(INVENTORY_API):
+            self._family.name = "inventory"
+        elif request.path.startswith(INQUIRY_API):
+            self._family.name = "inquiry"
+        else:
+            self._family.name = "order"
         return super().dispatch(request)
 
     def throttled_response(self) -> Response:
@@ -101,8 +109,11 @@ class RakutenSimulator(RakutenInventoryAPI, RakutenShippingAPI, Simulator):
 
     def error_response(self, status: int) -> Response:
         reason = GATEWAY_REASONS.get(status, "Error")
-        if getattr(self._family, "name", "order") == "inventory":
+        family = getattr(self._family, "name", "order")
+        if family == "inventory":
             return self.inventory_error(status, "GE0014" if status == 404 else f"SIM-{status}", reason)
+        if family == "inquiry":
+            return self.inquiry_error_response(status, reason)
         return json_response({"Results": {"errorCode": f"SIM-{status}", "message": reason}}, status)
 
     def create_order(self, canonical: dict) -> str:

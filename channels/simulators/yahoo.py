@@ -1,4 +1,5 @@
-"""Yahoo!ショッピング store API simulator: ID連携 token endpoint, order APIs (XML) and stock APIs (form).
+"""Yahoo!ショッピング store API simulator: ID連携 token endpoint, order APIs (XML), stock APIs (form) and the
+問い合わせ管理 APIs (JSON, yahoo_talk).
 
 Paths as on circus.shopping.yahooapis.jp (`/ShoppingWebService/V1/<api>`) and auth.login.yahoo.co.jp
 (`/yconnect/v2/token`), both on this one port. Every API has its own 10 req/s limit; over it the answer
@@ -48,6 +49,7 @@ from channels.simulators.yahoo_render import (
     parse_request,
 )
 from channels.simulators.yahoo_stock import get_stock, set_stock
+from channels.simulators.yahoo_talk import YahooTalkAPI
 
 # The fixed demo credentials that seed_demo configures (public by design, not secrets).
 CLIENT_ID = "dj00demo-yahoo-client"
@@ -68,9 +70,9 @@ ERROR_MESSAGES = {
 }
 
 
-class YahooSimulator(Simulator):
+class YahooSimulator(YahooTalkAPI, Simulator):
     kind = "yahoo"
-    paged_paths = (f"{API}/orderList",)
+    paged_paths = (f"{API}/orderList", f"{API}/externalTalkList")
 
     def __init__(self, *, seed: int = 1, rate_limits: bool = True):
         super().__init__(seed=seed, rate_limits=rate_limits)
@@ -102,9 +104,15 @@ class YahooSimulator(Simulator):
             "setStock": self.set_stock,
             "getStock": self.get_stock,
         }
-        return [("POST", r"/yconnect/v2/token", self.tokens.exchange)] + [
-            ("POST", f"{API}/{name}", self._api(name, handler)) for name, handler in apis.items()
+        talk = [
+            (method, f"{API}/{name}", self._api(name, handler))
+            for name, (method, handler) in self.talk_apis().items()
         ]
+        return (
+            [("POST", r"/yconnect/v2/token", self.tokens.exchange)]
+            + [("POST", f"{API}/{name}", self._api(name, handler)) for name, handler in apis.items()]
+            + talk
+        )
 
     def authenticate(self, request: Request) -> Response | None:
         """Bearer token on the store APIs; the token endpoint does its own client authentication."""

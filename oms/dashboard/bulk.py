@@ -111,16 +111,23 @@ def bulk_job_run(*, job_id: int) -> BulkJob:
     return job
 
 
-def _finish(job: BulkJob, *, summary: str, errors: list[dict], result: bytes | None = None, name: str = "",
-            content_type: str = "") -> None:
+def _finish(
+    job: BulkJob,
+    *,
+    summary: str,
+    errors: list[dict],
+    result: bytes | None = None,
+    name: str = "",
+    content_type: str = "",
+) -> None:
     BulkJob.objects.filter(pk=job.pk).update(
         state=State.DONE,
         done=job.total,
         errors=errors,
         summary=summary,
         result=result,
-        result_name=name,
-        result_content_type=content_type,
+        result_name=name if result else "",
+        result_content_type=content_type if result else "",
         finished_at=timezone.now(),
     )
 
@@ -178,7 +185,9 @@ def _release_hold(actor: str, user, code: str, order: Order) -> None:
     order = _locked(order)
     hold = order.holds.filter(code=code, resolved_at__isnull=True).first()
     if hold is None:
-        raise BulkRefused(_("Order %(order)s has no active hold of this kind.") % {"order": order.external_id})
+        raise BulkRefused(
+            _("Order %(order)s has no active hold of this kind.") % {"order": order.external_id}
+        )
     order_hold_resolve(hold=hold, actor=actor, user=user)
     order_refresh_status(order=order, actor=actor)
 
@@ -210,7 +219,9 @@ def _run_status(job: BulkJob, actor: str) -> None:
 
 def _run_picking(job: BulkJob, actor: str) -> None:
     """One picking batch of the ticked orders that are 印刷待ち, and its picking list."""
-    batch = PickingBatch.objects.filter(pk=job.params.get("batch")).first() if job.params.get("batch") else None
+    batch = (
+        PickingBatch.objects.filter(pk=job.params.get("batch")).first() if job.params.get("batch") else None
+    )
     if batch is None:
         try:
             batch = picking_batch_create(
@@ -233,7 +244,8 @@ def _run_picking(job: BulkJob, actor: str) -> None:
     ]
     _finish(
         job,
-        summary=_("Picking batch #%(batch)d with %(count)d orders.") % {"batch": batch.pk, "count": len(in_batch)},
+        summary=_("Picking batch #%(batch)d with %(count)d orders.")
+        % {"batch": batch.pk, "count": len(in_batch)},
         errors=errors,
         result=picking_list_pdf(batch),
         name=f"picking-list-{batch.pk}.pdf",

@@ -5,7 +5,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.views.i18n import set_language
 
-from oms.dashboard import views_home, views_orders, views_slip
+from oms.dashboard import (
+    views_bulk,
+    views_fulfilment,
+    views_home,
+    views_orders,
+    views_quarantine,
+    views_slip,
+    views_stock,
+)
 from oms.roles import ROLES, role_required
 
 app_name = "dashboard"
@@ -57,4 +65,36 @@ urlpatterns = [
     path("orders/<int:pk>/merge/", views_slip.merge, name="merge"),
     path("orders/<int:pk>/split/", views_slip.split, name="split"),
     path("orders/<int:pk>/split-unallocated/", views_slip.split_unallocated, name="split_unallocated"),
+    # Bulk actions on the ticked orders of the list, run as jobs whose page follows their progress
+    path("orders/bulk/confirm/", views_bulk.bulk_confirm, name="bulk_confirm"),
+    path("orders/bulk/release-hold/", views_bulk.bulk_release, name="bulk_release"),
+    path("orders/bulk/status/", views_bulk.bulk_status, name="bulk_status"),
+    path("orders/bulk/picking/", views_bulk.bulk_picking, name="bulk_picking"),
+    path("orders/bulk/labels/", views_bulk.bulk_labels, name="bulk_labels"),
+    path("orders/bulk/<int:job_pk>/", views_bulk.bulk_job, name="bulk_job"),
+    path("orders/bulk/<int:job_pk>/progress/", views_bulk.bulk_job_progress, name="bulk_job_progress"),
+    path("orders/bulk/<int:job_pk>/download/", views_bulk.bulk_job_download, name="bulk_job_download"),
+    # Fulfilment (warehouse): picking, packing slips, labels, 検品, tracking import
+    path("fulfilment/", views_fulfilment.fulfilment, name="fulfilment"),
+    path("fulfilment/picking/", views_fulfilment.picking_create, name="picking_create"),
+    path(
+        "fulfilment/batches/<int:batch_pk>/picking-list/",
+        views_fulfilment.picking_list_download,
+        name="picking_list_download",
+    ),
+    path(
+        "fulfilment/batches/<int:batch_pk>/packing-slips/",
+        views_fulfilment.packing_slips_download,
+        name="packing_slips_download",
+    ),
+    path("fulfilment/labels/", views_fulfilment.labels_export_start, name="labels_export"),
+    path("fulfilment/inspection/", views_fulfilment.inspection, name="inspection"),
+    path("fulfilment/tracking/", views_fulfilment.tracking, name="tracking"),
+    # Stock
+    path("stock/", views_stock.stock, name="stock"),
+    path("stock/adjust/", views_stock.stock_adjust_view, name="stock_adjust"),
+    path("stock/import/", views_stock.stock_import, name="stock_import"),
+    # Payloads that failed to import
+    path("quarantine/", views_quarantine.quarantine, name="quarantine"),
+    path("quarantine/<int:row_pk>/retry/", views_quarantine.quarantine_retry_view, name="quarantine_retry"),
 ]

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from oms.dashboard import selectors
 from oms.dashboard.forms import OrderFilterForm
 from oms.dashboard.labels import hold_label
+from oms.dashboard.views_bulk import bulk_context
 from oms.dashboard.views_home import STATUS_POLL_SECONDS
 from oms.roles import capability_required
 
@@ -70,9 +71,8 @@ def order_list(request):
         "filters": filters,
         "page": page,
         "orders": orders,
-        # Extension point for bulk actions: [{"template": "dashboard/bulk/<action>.html"}, ...], shown to the
-        # roles allowed to run them; with none, the list has no checkboxes.
-        "bulk_actions": [],
+        # The bulk actions this user may run; with none, the list has no checkboxes.
+        **bulk_context(request),
         "columns": _columns(request, filters.sort),
         "tabs": selectors.status_tabs(),
         "current_status": filters.status,

@@ -4,12 +4,17 @@ role matrix says: no page is left unprotected, and a new URL must be added to EX
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from channels.models import QuarantinedPayload
+from oms.models import BulkJob
 from oms.roles import ADMINISTRATOR, CUSTOMER_SERVICE, OPERATOR, ROLES, WAREHOUSE, roles_for
+from shipping.models import PickingBatch
 
 pytestmark = pytest.mark.django_db
 
 EVERYONE = frozenset(ROLES)
 EDITORS = frozenset({ADMINISTRATOR, OPERATOR})
+WAREHOUSE_ROLES = frozenset({ADMINISTRATOR, WAREHOUSE})
+BULK_VIEWERS = frozenset({ADMINISTRATOR, OPERATOR, WAREHOUSE})
 # URL name -> the roles that may use it. Written out by hand, not derived from the views, so that a view
 # guarded with the wrong capability fails here.
 EXPECTED = {
@@ -28,11 +33,34 @@ EXPECTED = {
     "merge": EDITORS,
     "split": EDITORS,
     "split_unallocated": EDITORS,
+    # Bulk actions: operators confirm, release and change status; the warehouse prints and exports labels.
+    "bulk_confirm": EDITORS,
+    "bulk_release": EDITORS,
+    "bulk_status": EDITORS,
+    "bulk_picking": WAREHOUSE_ROLES,
+    "bulk_labels": WAREHOUSE_ROLES,
+    "bulk_job": BULK_VIEWERS,
+    "bulk_job_progress": BULK_VIEWERS,
+    "bulk_job_download": BULK_VIEWERS,
+    "fulfilment": WAREHOUSE_ROLES,
+    "picking_create": WAREHOUSE_ROLES,
+    "picking_list_download": WAREHOUSE_ROLES,
+    "packing_slips_download": WAREHOUSE_ROLES,
+    "labels_export": WAREHOUSE_ROLES,
+    "inspection": WAREHOUSE_ROLES,
+    "tracking": WAREHOUSE_ROLES,
+    "stock": EVERYONE,
+    "stock_adjust": WAREHOUSE_ROLES,
+    "stock_import": WAREHOUSE_ROLES,
+    "quarantine": EDITORS,
+    "quarantine_retry": EDITORS,
 }
 # Open to anyone: signing in and out, and choosing the language.
 PUBLIC = {"login", "logout", "set_language"}
 # Actions answer POST only; the walk posts to them (with no or minimal data).
 POST_ONLY = {"hold_release", "hold_fix", "mark_paid", "merge", "split", "split_unallocated"}
+POST_ONLY |= {"bulk_confirm", "bulk_release", "bulk_status", "bulk_picking", "bulk_labels"}
+POST_ONLY |= {"picking_create", "labels_export", "stock_adjust", "quarantine_retry"}
 
 
 def dashboard_patterns() -> dict[str, URLPattern]:
@@ -61,7 +89,28 @@ def test_the_matrix_gives_customer_service_and_warehouse_no_edits():
 @pytest.fixture
 def url_of(mismatched_order):
     hold = mismatched_order.holds.get(code="postcode_address_mismatch")
-    values = {"pk": mismatched_order.pk, "ship_to_pk": mismatched_order.ship_tos.get().pk, "hold_pk": hold.pk}
+    job = BulkJob.objects.create(
+        kind=BulkJob.Kind.LABELS,
+        total=1,
+        done=1,
+        state=BulkJob.State.DONE,
+        result=b"a,b\r\n",
+        result_name="x.csv",
+    )
+    row = QuarantinedPayload.objects.create(
+        channel=mismatched_order.channel,
+        external_id="R-BROKEN",
+        payload={"orderNumber": "R-BROKEN"},
+        error="x",
+    )
+    values = {
+        "pk": mismatched_order.pk,
+        "ship_to_pk": mismatched_order.ship_tos.get().pk,
+        "hold_pk": hold.pk,
+        "job_pk": job.pk,
+        "batch_pk": PickingBatch.objects.create(actor="test").pk,
+        "row_pk": row.pk,
+    }
 
     def build(name: str) -> str:
         converters = dashboard_patterns()[name].pattern.converters

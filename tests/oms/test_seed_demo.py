@@ -45,7 +45,9 @@ def test_demo_has_a_catalogue_with_sets_stock_and_three_channels(seeded):
         "yahoo": "http://127.0.0.1:8102",
         "amazon": "http://127.0.0.1:8103",
     }
-    assert {k: c.credentials for k, c in channels.items()} == DEMO_CREDENTIALS
+    for kind, channel in channels.items():
+        assert channel.credentials.items() >= DEMO_CREDENTIALS[kind].items()
+    assert channels["amazon"].credentials["inquiry_maildir"]  # buyer messages arrive as mail
     assert Listing.objects.count() == 3 * SKU.objects.count()
     assert set(MailTemplate.objects.values_list("code", flat=True)) >= {
         "order_confirmation",

@@ -65,4 +65,4 @@ def test_health_probes(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "migrations": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "migrations": "ok", "broker": "ok"}

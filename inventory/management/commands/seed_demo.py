@@ -19,6 +19,8 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present; nothing changed.")
         if result.admin_password:
             self.stdout.write(f"Staff user: {ADMIN_USERNAME}  password: {result.admin_password}")
-            self.stdout.write("(other demo users, one per role, and their passwords are in var/demo-login.txt)")
+            self.stdout.write(
+                "(other demo users, one per role, and their passwords are in var/demo-login.txt)"
+            )
         else:
             self.stdout.write(f"Staff user '{ADMIN_USERNAME}' exists; its password is unchanged.")

@@ -1,0 +1,11 @@
+"""Celery tasks of the dashboard (thin: they load the row by id and call a service)."""
+
+from celery import shared_task
+
+from oms.dashboard.bulk import bulk_job_run as run
+
+
+@shared_task
+def bulk_job_run(job_id: int) -> None:
+    """Run a bulk action on orders ticked in the order list (oms.dashboard.bulk)."""
+    run(job_id=job_id)
