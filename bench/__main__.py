@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHES = ["intake", "sync_latency", "oversell", "order_list"]
+BENCHES = ["checks", "intake", "sync_latency", "oversell", "order_list"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
