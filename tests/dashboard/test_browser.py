@@ -161,11 +161,12 @@ def eager_celery(settings):
     writes its progress to its BulkJob row and the page still polls that row."""
     from oms.celery import app
 
+    before = app.conf.task_always_eager  # read first: Celery's conf reads through Django's settings
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    before = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
+    assert not app.conf.task_always_eager, "later tests need real workers: eager mode must not leak"
 
 
 def _tick_on_hold_orders_and_confirm(page, live_server) -> int:
