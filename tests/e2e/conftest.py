@@ -43,6 +43,9 @@ def celery_processes(tmp_path, on_postgres):
         PYTHONUNBUFFERED="1",
         CONN_MAX_AGE="0",
         OMS_HTTP_READ_TIMEOUT="1",
+        # The simulators here run without rate limits; pacing ourselves at Amazon's real 0.5 getOrderItems/s
+        # would only slow the tests down (test_a_throttled_marketplace_is_slowed_down covers pacing).
+        OMS_CLIENT_RATE_LIMITS="0",
     )
     handle = CeleryProcesses(env=env, logs=tmp_path)
     yield handle
