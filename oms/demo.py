@@ -15,19 +15,9 @@ from channels.services import channel_schedule_sync
 from inventory.models import SKU, Product, SetComponent, StockMovement, Warehouse
 from inventory.services import stock_adjust
 from notifications.models import MailTemplate
+from oms.demo_endpoints import AMAZON_SIM_SMTP_PORT, SIMULATOR_HOST, SIMULATOR_PORTS, amazon_maildir
 from oms.paths import VAR_DIR
 from shipping.models import Carrier
-
-SIMULATOR_HOST = "127.0.0.1"
-SIMULATOR_PORTS = {"rakuten": 8101, "yahoo": 8102, "amazon": 8103}
-# Amazon buyer messages arrive as e-mail: the simulator delivers them into this Maildir and takes the
-# seller's replies by SMTP on this port, as Amazon's relay does.
-AMAZON_SIM_SMTP_PORT = 8125
-
-
-def amazon_maildir() -> str:
-    return os.environ.get("OMS_SIM_AMAZON_MAILDIR") or str(VAR_DIR / "amazon-maildir")
-
 
 # The simulators accept exactly these (GET /_sim/credentials returns them).
 DEMO_CREDENTIALS = {

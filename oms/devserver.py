@@ -15,10 +15,9 @@ import threading
 import time
 from pathlib import Path
 
+from oms.demo_endpoints import SIMULATOR_PORTS
 from oms.paths import BASE_DIR, VAR_DIR
 from oms.queues import QUEUES
-
-SIMULATOR_PORTS = {"rakuten": 8101, "yahoo": 8102, "amazon": 8103}
 
 
 def _child_env() -> dict[str, str]:
@@ -35,7 +34,7 @@ def _amazon_mail_args(kind: str) -> list[str]:
     """Amazon buyer messages go to a Maildir the OMS reads; replies come back by SMTP (see oms/demo.py)."""
     if kind != "amazon":
         return []
-    from oms.demo import AMAZON_SIM_SMTP_PORT, amazon_maildir
+    from oms.demo_endpoints import AMAZON_SIM_SMTP_PORT, amazon_maildir
 
     return ["--maildir", amazon_maildir(), "--smtp-port", str(AMAZON_SIM_SMTP_PORT)]
 
