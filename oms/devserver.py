@@ -60,6 +60,9 @@ def _commands(port: int, simulators: bool, shoppers: float) -> list[tuple[str, l
                     ],
                 )
             )
+    # A local mail catcher on EMAIL_HOST/EMAIL_PORT's defaults: customer mails are printed here, not sent.
+    if not os.environ.get("EMAIL_HOST") and not os.environ.get("EMAIL_BACKEND"):
+        commands.append(("mail", [py, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:1025"]))
     commands += [
         (
             "worker",

@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_process_list_is_built_without_django_being_set_up():
     code = "from oms.devserver import _commands; print([name for name, _ in _commands(8000, True, 2.0)])"
 
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['rakuten', 'yahoo', 'amazon', 'worker', 'beat', 'web']"
+    assert result.stdout.strip() == "['rakuten', 'yahoo', 'amazon', 'mail', 'worker', 'beat', 'web']"
