@@ -6,15 +6,13 @@ worker process shares it. Credentials and tokens are never logged, nor put in an
 """
 
 import json
-import math
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import requests
-from django.core.cache import cache
 
 from channels.adapters.base import AdapterError, AuthError
-from channels.adapters.http import HttpClient
+from channels.adapters.tokens import CachedToken
 
 LWA_PATH = "/auth/o2/token"
 # Production serves LWA on its own host; a simulator serves it beside the API.
@@ -27,16 +25,6 @@ REQUIRED_CREDENTIALS = ("lwa_app_id", "lwa_client_secret", "refresh_token", "sel
 def lwa_base_url(api_base_url: str) -> str:
     host = urlsplit(api_base_url).hostname or ""
     return PRODUCTION_LWA_BASE if host.endswith(SP_API_HOST_SUFFIX) else api_base_url
-
-
-def token_cache_key(channel_pk: object) -> str:
-    return f"oms:token:{channel_pk}"
-
-
-def cache_seconds(expires_in: float) -> int:
-    """How long to keep a token: until shortly before it expires (a short-lived one at least a second)."""
-    margin = min(EXPIRY_MARGIN_SECONDS, expires_in * 0.2)
-    return max(1, math.floor(expires_in - margin))
 
 
 def json_body(response: requests.Response) -> dict:
@@ -128,25 +116,12 @@ class AmazonRefusal(AdapterError):
         super().__init__(f"Amazon {operation}: HTTP {response.status_code} {error_text(response)}")
 
 
-class LwaTokens:
+class LwaTokens(CachedToken):
     """Hands out a live LWA access token for one channel, exchanging its refresh token when needed."""
 
-    def __init__(self, *, http: HttpClient, channel_pk: object, credentials: dict):
-        self.http = http
-        self.key = token_cache_key(channel_pk)
-        self.credentials = credentials
+    expiry_margin = EXPIRY_MARGIN_SECONDS
 
-    def get(self, *, renew: bool = False) -> str:
-        """The cached token, or a fresh one when there is none or `renew` (the API refused the cached one)."""
-        if not renew:
-            token = cache.get(self.key)
-            if token:
-                return token
-        token, expires_in = self._exchange()
-        cache.set(self.key, token, cache_seconds(expires_in))
-        return token
-
-    def _exchange(self) -> tuple[str, float]:
+    def _fetch(self) -> tuple[str, float]:
         if missing := [name for name in REQUIRED_CREDENTIALS if not self.credentials.get(name)]:
             raise AuthError(f"Amazon credentials lack {', '.join(missing)}")
         form = {

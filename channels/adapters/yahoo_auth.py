@@ -6,15 +6,14 @@ expires, so every worker process shares one token per shop. Credentials and toke
 
 import base64
 import logging
-import math
 import time
 from urllib.parse import urlsplit
 
 import requests
-from django.core.cache import cache
 
 from channels.adapters.base import AdapterError, AuthError
-from channels.adapters.http import HttpClient, Limit
+from channels.adapters.http import Limit
+from channels.adapters.tokens import CachedToken
 
 logger = logging.getLogger("channels.yahoo")
 
@@ -31,38 +30,12 @@ def auth_base_url(api_base_url: str) -> str:
     return PRODUCTION_AUTH_BASE if host.endswith(STORE_API_HOST_SUFFIX) else api_base_url
 
 
-def cache_key(channel_pk: object) -> str:
-    return f"oms:token:{channel_pk}"
-
-
-def cache_seconds(expires_in: float) -> int:
-    """How long to keep a token: until shortly before it expires (a short-lived one at least a second)."""
-    margin = min(EXPIRY_MARGIN_SECONDS, expires_in * 0.2)
-    return max(1, math.floor(expires_in - margin))
-
-
-class TokenSource:
+class TokenSource(CachedToken):
     """Hands out a valid access token for one channel, refreshing it with the channel's refresh token."""
 
-    def __init__(self, *, http: HttpClient, channel_pk: object, credentials: dict):
-        self.http = http
-        self.key = cache_key(channel_pk)
-        self.credentials = credentials
+    expiry_margin = EXPIRY_MARGIN_SECONDS
 
-    def get(self, *, renew: bool = False) -> str:
-        """The cached token, or a fresh one when there is none or `renew` (the API refused the cached one)."""
-        if not renew:
-            token = cache.get(self.key)
-            if token:
-                return token
-        token, expires_in = self._refresh()
-        cache.set(self.key, token, cache_seconds(expires_in))
-        return token
-
-    def forget(self) -> None:
-        cache.delete(self.key)
-
-    def _refresh(self) -> tuple[str, float]:
+    def _fetch(self) -> tuple[str, float]:
         client_id = self.credentials.get("client_id") or ""
         secret = self.credentials.get("client_secret") or ""
         refresh_token = self.credentials.get("refresh_token") or ""

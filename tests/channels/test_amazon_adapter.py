@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from channels.adapters import http
 from channels.adapters.amazon import AmazonAdapter
-from channels.adapters.amazon_client import token_cache_key
 from channels.adapters.amazon_parse import JST
 from channels.adapters.base import AdapterError, AuthError, ShipmentUpdate, StockUpdate
+from channels.adapters.tokens import token_cache_key
 from tests.channels.simulators.conftest import start_simulator  # noqa: F401
 from tests.factories import ChannelFactory
 

@@ -18,8 +18,9 @@ from channels.adapters.base import (
     ShipmentUpdate,
     StockUpdate,
 )
+from channels.adapters.tokens import token_cache_key as cache_key
 from channels.adapters.yahoo import YahooAdapter
-from channels.adapters.yahoo_auth import cache_key, signature_headers
+from channels.adapters.yahoo_auth import signature_headers
 from channels.adapters.yahoo_parse import JST
 from tests.channels.simulators.conftest import start_simulator  # noqa: F401
 from tests.factories import ChannelFactory
