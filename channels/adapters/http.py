@@ -4,6 +4,7 @@ limit, and logs without personal data or secrets (method, path, status, duration
 """
 
 import logging
+import os
 import random
 import threading
 import time
@@ -102,6 +103,10 @@ class HttpClient:
         self.is_throttled = is_throttled or (lambda r: r.status_code == 429)
         self.is_auth_failure = is_auth_failure or (lambda r: r.status_code in (401, 403))
         self.session = requests.Session()
+        # Proxy settings are read from the environment once, not on every call (requests would, each time).
+        self.session.proxies = requests.utils.get_environ_proxies(self.base_url)
+        self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        self.session.trust_env = False
 
     def _backoff(self, attempt: int) -> float:
         return min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)

@@ -2,6 +2,7 @@
 worker process until shortly before the token expires."""
 
 import math
+import time
 
 from django.core.cache import cache
 
@@ -24,18 +25,30 @@ class CachedToken:
         self.http = http
         self.key = token_cache_key(channel_pk)
         self.credentials = credentials
+        # This client's own copy, so a poll's hundreds of calls don't each ask the shared cache.
+        self._held: tuple[str, float] | None = None
 
     def get(self, *, renew: bool = False) -> str:
         """The cached token, or a fresh one when there is none or `renew` (the API refused the cached one)."""
         if not renew:
+            if self._held and time.monotonic() < self._held[1]:
+                return self._held[0]
             token = cache.get(self.key)
             if token:
+                self._hold(token, self.expiry_margin)
                 return token
         token, expires_in = self._fetch()
-        cache.set(self.key, token, cache_seconds(expires_in, self.expiry_margin))
+        seconds = cache_seconds(expires_in, self.expiry_margin)
+        cache.set(self.key, token, seconds)
+        self._hold(token, seconds)
         return token
 
+    def _hold(self, token: str, seconds: float) -> None:
+        # At most a minute; a token read from the shared cache is still good for `expiry_margin` after its entry.
+        self._held = (token, time.monotonic() + min(seconds, 60.0))
+
     def forget(self) -> None:
+        self._held = None
         cache.delete(self.key)
 
     def _fetch(self) -> tuple[str, float]:
