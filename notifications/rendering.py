@@ -32,7 +32,8 @@ def _orders_for_mail(order_ids) -> dict[int, Order]:
     """Fresh copies with what the templates walk over loaded up front (a fixed number of queries for any
     number of orders); each shipment gets `tracking_url`, which the shipping-notice template prints."""
     fresh = (
-        Order.objects.select_related("channel")
+        Order.objects.defer("raw_payload")  # the shop's payload is large and no mail prints it
+        .select_related("channel")
         .prefetch_related("lines", Prefetch("shipments", queryset=Shipment.objects.select_related("carrier")))
         .filter(pk__in=list(order_ids))
     )

@@ -339,6 +339,9 @@ OMS_FAR_FUTURE_DAYS = env.int("OMS_FAR_FUTURE_DAYS", default=3)
 
 # 検品: when on, every order must be scanned complete before it can ship (else only started scans must finish).
 OMS_REQUIRE_INSPECTION = env.bool("OMS_REQUIRE_INSPECTION", default=False)
+# Calls one adapter makes side by side for per-order requests (Yahoo orderInfo, Amazon getOrderItems); the
+# token buckets still hold them to each endpoint's rate limit.
+OMS_MARKETPLACE_CONCURRENCY = env.int("OMS_MARKETPLACE_CONCURRENCY", default=4)
 
 # Business settings
 OMS_DEFAULT_WAREHOUSE = env.str("OMS_DEFAULT_WAREHOUSE", default="MAIN")

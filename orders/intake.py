@@ -69,12 +69,21 @@ class ImportResult:
     changed: bool
 
 
+def _json_value(value):
+    """json.dumps fallback: a dataclass as its fields (what dataclasses.asdict gives, without its deep
+    copies), anything else (dates, Decimals) as its str."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return str(value)
+
+
+BOOKKEEPING = ("updated_at", "needs_ack")
+
+
 def fingerprint(canonical: CanonicalOrder) -> str:
     """What the shop says about the order, minus bookkeeping (update time, whether it waits for our ack)."""
-    data = dataclasses.asdict(canonical)
-    data.pop("updated_at", None)
-    data.pop("needs_ack", None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    data = {name: value for name, value in _json_value(canonical).items() if name not in BOOKKEEPING}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=_json_value).encode()).hexdigest()
 
 
 def _header(canonical: CanonicalOrder) -> dict:

@@ -45,7 +45,7 @@ from channels.adapters.base import (
     ShipmentUpdate,
     StockUpdate,
 )
-from channels.adapters.http import HttpClient, Limit
+from channels.adapters.http import HttpClient, Limit, side_by_side
 
 logger = logging.getLogger("channels.amazon")
 
@@ -170,19 +170,27 @@ class AmazonAdapter:
             order_id: self._items_key(order_id) for order_id in ids if isinstance(order_id, str) and order_id
         }
         cached = cache.get_many(list(keys.values()))
+        updated = {
+            order_id: order.get("LastUpdateDate")
+            for order_id, order in zip(ids, orders, strict=True)
+            if isinstance(order_id, str)
+        }
+        known: dict[str, list[dict]] = {}
+        for order_id, key in keys.items():
+            hit = cached.get(key)
+            if updated[order_id] and isinstance(hit, dict) and hit.get("updated") == updated[order_id]:
+                known[order_id] = hit["items"]
+        missing = [order_id for order_id in keys if order_id not in known]
         fresh: dict[str, dict] = {}
+        for order_id, items in zip(missing, side_by_side(self._order_items, missing), strict=True):
+            known[order_id] = items
+            fresh[keys[order_id]] = {"updated": updated[order_id], "items": items}
         raws = []
         for order_id, order in zip(ids, orders, strict=True):
             if order_id not in keys:  # no usable id: parse_order says so, and the order is quarantined
                 raws.append(RawOrder(str(order_id or ""), {"order": order, "items": []}))
-                continue
-            updated, hit = order.get("LastUpdateDate"), cached.get(keys[order_id])
-            if updated and isinstance(hit, dict) and hit.get("updated") == updated:
-                items = hit["items"]
             else:
-                items = self._order_items(order_id)
-                fresh[keys[order_id]] = {"updated": updated, "items": items}
-            raws.append(RawOrder(order_id, {"order": order, "items": items}))
+                raws.append(RawOrder(order_id, {"order": order, "items": known[order_id]}))
         if fresh:
             cache.set_many(fresh, ITEMS_CACHE_SECONDS)
         logger.debug("amazon %s: items fetched for %d of %d order(s)", self.channel.pk, len(fresh), len(raws))

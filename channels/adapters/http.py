@@ -8,8 +8,10 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import requests
 
@@ -177,6 +179,25 @@ class HttpClient:
                     continue
             return response
         raise TransientError(f"{method} {path} failed after {self.max_attempts} attempts: {last_error}")
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def side_by_side(call: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """`call` on each item, up to OMS_MARKETPLACE_CONCURRENCY at once, results in the items' order.
+
+    For independent per-order requests: waiting on the network overlaps, while each endpoint's token bucket
+    still paces the calls. The first error is raised once the other calls have finished."""
+    from django.conf import settings
+
+    items = list(items)
+    workers = min(len(items), max(1, int(getattr(settings, "OMS_MARKETPLACE_CONCURRENCY", 1))))
+    if workers <= 1:
+        return [call(item) for item in items]
+    with ThreadPoolExecutor(workers, thread_name_prefix="marketplace") as pool:
+        return list(pool.map(call, items))
 
 
 def _client_limits_on() -> bool:

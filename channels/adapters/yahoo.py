@@ -27,7 +27,7 @@ from channels.adapters.base import (
     ShipmentUpdate,
     StockUpdate,
 )
-from channels.adapters.http import HttpClient, Limit
+from channels.adapters.http import HttpClient, Limit, side_by_side
 from channels.adapters.yahoo_auth import TokenSource, auth_base_url, signature_headers
 from channels.adapters.yahoo_parse import (
     ORDER_INFO_FIELDS,
@@ -148,9 +148,7 @@ class YahooAdapter:
             taken.update(wanted)
             logger.info("yahoo orderList page rows=%d wanted=%d", len(rows), len(wanted))
             for start in range(0, len(wanted), self.detail_page_size):
-                yield [
-                    self.fetch_order(order_id) for order_id in wanted[start : start + self.detail_page_size]
-                ]
+                yield side_by_side(self.fetch_order, wanted[start : start + self.detail_page_size])
 
     def fetch_order(self, external_id: str) -> RawOrder:
         """orderInfo with every field the parser reads; the payload is Yahoo's XML answer as text."""
@@ -177,8 +175,7 @@ class YahooAdapter:
             for row in rows
         }
         marked = sorted(wanted & unseen)
-        for order_id in marked:
-            self._mark_seen(order_id)
+        side_by_side(self._mark_seen, marked)
         logger.info("yahoo acknowledge asked=%d marked_seen=%d", len(wanted), len(marked))
 
     def _mark_seen(self, order_id: str) -> None:
