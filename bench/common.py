@@ -46,7 +46,11 @@ class Report:
     ) -> None:
         """Print one measurement; with a baseline, also how many times slower (or faster) it is."""
         row = {"name": name, "value": round(value, 3), "unit": unit, "note": note}
-        line = f"   {name}: {value:,.1f} {unit}"
+        line = (
+            f"   {name}: {value:,.1f} {unit}"
+            if abs(value) >= 1 or not value
+            else f"   {name}: {value:.3f} {unit}"
+        )
         if baseline:
             row["baseline"] = round(baseline, 3)
             row["ratio"] = round(value / baseline, 3)

@@ -15,8 +15,10 @@ UNITS_PER_SKU = 5
 DEMAND = 200
 
 
-def _rehearse(*, interval: int, triggers: bool, quick: bool) -> tuple[int, int]:
+def _rehearse(*, interval: int, triggers: bool, split_below: int, quick: bool) -> tuple[int, int]:
     """Returns (units sold over the three shops, units oversold)."""
+    from django.conf import settings as django_settings
+
     from channels.models import Channel, Listing
     from channels.services import channel_schedule_sync
     from channels.sync import channel_push_stock
@@ -33,12 +35,14 @@ def _rehearse(*, interval: int, triggers: bool, quick: bool) -> tuple[int, int]:
         for sku in chosen:
             stock_set_count(sku=sku, counted=UNITS_PER_SKU, actor="bench")
         Listing.objects.exclude(sku__in=chosen).delete()
+        django_settings.OMS_STOCK_SPLIT_BELOW = split_below  # the first push, here, as the workers will
         for channel in Channel.objects.all():
             channel_schedule_sync(channel=channel)
             assert not channel_push_stock(channel=channel).error
         settings = {
             "OMS_SYNC_TRIGGERS": int(triggers),
             "OMS_PUSH_SWEEP_SECONDS": interval if not triggers else 5,
+            "OMS_STOCK_SPLIT_BELOW": split_below,
         }
         with running_oms(**settings):
             for sim in sims.values():
@@ -62,10 +66,24 @@ def _rehearse(*, interval: int, triggers: bool, quick: bool) -> tuple[int, int]:
 
 
 def run(report: Report, *, quick: bool = False) -> None:
-    sold_ours, oversold_ours = _rehearse(interval=15, triggers=True, quick=quick)
-    sold_slow, oversold_slow = _rehearse(interval=7 * 60, triggers=False, quick=quick)
+    from django.conf import settings
+
+    ours = settings.OMS_STOCK_SPLIT_BELOW
+    sold_ours, oversold_ours = _rehearse(interval=15, triggers=True, split_below=ours, quick=quick)
+    sold_mirror, oversold_mirror = _rehearse(interval=15, triggers=True, split_below=0, quick=quick)
+    # CROSS MALL shows every shop the whole stock, every 7 minutes.
+    sold_slow, oversold_slow = _rehearse(interval=7 * 60, triggers=False, split_below=0, quick=quick)
     report.add(
-        "oversold units, our settings", oversold_ours, "units", note=f"{sold_ours} sold of 100 in stock"
+        "oversold units, our settings",
+        oversold_ours,
+        "units",
+        note=f"{sold_ours} sold of 100 in stock; low stock split below {ours} units",
+    )
+    report.add(
+        "oversold units, our sync with every shop showing all stock",
+        oversold_mirror,
+        "units",
+        note=f"{sold_mirror} sold of 100 in stock; OMS_STOCK_SPLIT_BELOW=0",
     )
     report.add(
         "oversold units, 7-minute interval",

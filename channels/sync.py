@@ -18,6 +18,7 @@ from django.utils import timezone
 from channels.adapters import adapter_for
 from channels.adapters.base import AdapterError, AuthError, PayloadError, StockUpdate, TransientError
 from channels.models import Channel, Listing, SyncCursor
+from channels.selectors import listing_quantities
 from channels.services import (
     channel_record_failure,
     channel_record_success,
@@ -169,9 +170,10 @@ def channel_poll(*, channel: Channel) -> PollResult:
 
 def _stock_updates(channel: Channel, listings: list[Listing]) -> tuple[list, list]:
     free = sku_free_stock(sku_ids={listing.sku_id for listing in listings})
+    shown = listing_quantities(channel=channel, free=free)
     send, unchanged = [], []
     for listing in listings:
-        quantity = channel.quantity_to_publish(free[listing.sku_id])
+        quantity = shown[listing.sku_id]
         (unchanged if quantity == listing.last_pushed_quantity else send).append((listing, quantity))
     return send, unchanged
 

@@ -337,6 +337,9 @@ OMS_MAX_DELIVERY_DAYS_AHEAD = env.int("OMS_MAX_DELIVERY_DAYS_AHEAD", default=30)
 OMS_SHIPS_ON_WEEKENDS = env.bool("OMS_SHIPS_ON_WEEKENDS", default=False)
 OMS_FAR_FUTURE_DAYS = env.int("OMS_FAR_FUTURE_DAYS", default=3)
 
+# Below this many free units a SKU is divided among the shops listing it instead of shown in full on each
+# (channels.selectors): their quantities then add up to what we have. 0 turns the split off.
+OMS_STOCK_SPLIT_BELOW = env.int("OMS_STOCK_SPLIT_BELOW", default=10)
 # 検品: when on, every order must be scanned complete before it can ship (else only started scans must finish).
 OMS_REQUIRE_INSPECTION = env.bool("OMS_REQUIRE_INSPECTION", default=False)
 # Calls one adapter makes side by side for per-order requests (Yahoo orderInfo, Amazon getOrderItems); the

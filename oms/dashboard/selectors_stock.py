@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from channels.models import Channel, ChannelAlert, Listing
+from channels.selectors import listing_quantities
 from inventory.models import SKU
 from inventory.selectors import sku_free_stock, sku_stock_totals
 
@@ -80,6 +81,7 @@ def stock_rows(*, skus: list[SKU], channels: list[Channel]) -> list[StockRow]:
         (listing.channel_id, listing.sku_id): listing for listing in Listing.objects.filter(sku_id__in=ids)
     }
     alerts = _drift_alerts(skus)
+    targets = {channel.pk: listing_quantities(channel=channel, free=free) for channel in channels}
     rows = []
     for sku in skus:
         counts = totals.get(sku.pk, {"on_hand": 0, "allocated": 0})
@@ -100,7 +102,7 @@ def stock_rows(*, skus: list[SKU], channels: list[Channel]) -> list[StockRow]:
                     listed=True,
                     last_pushed=listing.last_pushed_quantity,
                     pushed_at=listing.last_pushed_at,
-                    target=channel.quantity_to_publish(row.free),
+                    target=targets[channel.pk].get(sku.pk, 0),
                     needs_push=listing.needs_push,
                     alert=alerts.get((channel.pk, sku.code)),
                 )
