@@ -145,8 +145,14 @@ class AmazonAdapter:
             ready = [order for order in page["Orders"] if order.get("OrderStatus") not in NOT_READY_STATUSES]
             if skipped := len(page["Orders"]) - len(ready):
                 logger.info("amazon %s: %d pending order(s) left for a later poll", self.channel.pk, skipped)
-            for start in range(0, len(ready), self.hand_over):
-                yield self._with_items(ready[start : start + self.hand_over])
+            start = 0
+            while start < len(ready):
+                # As many as the items quota lets through at once (a whole page with pacing off), at least
+                # `hand_over`: the first orders are imported while the others' items are still paced.
+                ready_now = self.http.calls_ready(LIMITS["getOrderItems"])
+                size = max(self.hand_over, int(min(ready_now, len(ready))))
+                yield self._with_items(ready[start : start + size])
+                start += size
             if not page.get("NextToken"):
                 return
             params = {"MarketplaceIds": self.marketplace_id, "NextToken": page["NextToken"]}

@@ -4,6 +4,7 @@ limit, and logs without personal data or secrets (method, path, status, duration
 """
 
 import logging
+import math
 import os
 import random
 import threading
@@ -45,6 +46,11 @@ class TokenBucket:
             self.updated = now
             self.tokens -= 1
             return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def available(self) -> float:
+        """Tokens there are now (calls that would not wait)."""
+        with self.lock:
+            return min(self.burst, self.tokens + (time.monotonic() - self.updated) * self.rate)
 
     def acquire(self) -> None:
         delay = self.wait_time()
@@ -109,6 +115,12 @@ class HttpClient:
         self.session.proxies = requests.utils.get_environ_proxies(self.base_url)
         self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         self.session.trust_env = False
+
+    def calls_ready(self, limit: Limit) -> float:
+        """How many calls to `limit`'s endpoint could go now without waiting (any number with pacing off)."""
+        if not _client_limits_on():
+            return math.inf
+        return bucket_for(self.scope, limit.name, limit.rate, limit.burst).available()
 
     def _backoff(self, attempt: int) -> float:
         return min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)

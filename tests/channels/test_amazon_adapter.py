@@ -195,14 +195,27 @@ def test_orders_arrive_across_pages(sim, adapter):
     assert {raw.external_id for page in pages for raw in page} == placed
 
 
-def test_orders_are_handed_over_a_few_at_a_time(sim, adapter):
+def test_orders_are_handed_over_a_few_at_a_time_while_the_items_quota_is_spent(sim, adapter, monkeypatch):
     placed = {place(sim) for _ in range(5)}
     adapter.hand_over = 2
+    monkeypatch.setattr(adapter.http, "calls_ready", lambda limit: 0.0)
 
     until = timezone.now()
     pages = list(adapter.fetch_orders(since=until - timedelta(minutes=10), until=until))
 
     assert [len(page) for page in pages] == [2, 2, 1]
+    assert {raw.external_id for page in pages for raw in page} == placed
+
+
+def test_orders_the_items_quota_can_take_at_once_are_handed_over_together(sim, adapter, monkeypatch):
+    placed = {place(sim) for _ in range(5)}
+    adapter.hand_over = 2
+    monkeypatch.setattr(adapter.http, "calls_ready", lambda limit: 4.0)
+
+    until = timezone.now()
+    pages = list(adapter.fetch_orders(since=until - timedelta(minutes=10), until=until))
+
+    assert [len(page) for page in pages] == [4, 1]
     assert {raw.external_id for page in pages for raw in page} == placed
 
 
