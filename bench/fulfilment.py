@@ -1,5 +1,9 @@
 """Fulfilment: label CSV export of 5,000 ready orders (rows/s) against writing the same rows with the csv
 module alone, and the picking list PDF of 1,000 orders (pages/s), in the same run.
+
+Each export is timed whole (reading the orders, building the rows, the Shift_JIS file, the events, the
+commit); the best of three runs of each side is reported, since the machine may be busy with other work.
+The picking batch (moving 1,000 orders to 印刷済み) and the picking list PDF are timed separately.
 """
 
 import csv
@@ -9,6 +13,8 @@ import time
 from datetime import date
 
 from bench.common import Report
+
+RUNS = 3
 
 
 def _ready_orders(count: int) -> None:
@@ -76,6 +82,8 @@ def _ready_orders(count: int) -> None:
 
 
 def run(report: Report, *, quick: bool = False) -> None:
+    from django.db import connection
+
     from bench.common import reset_shop
     from orders.models import Order
     from shipping.labels import labels_export
@@ -86,29 +94,39 @@ def run(report: Report, *, quick: bool = False) -> None:
     picked = 300 if quick else 1_000
     reset_shop({}, stock=1_000_000)
     _ready_orders(labels)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # what autovacuum does to a live database after thousands of new rows
     ready = Order.objects.filter(status="ready").count()
 
-    started = time.perf_counter()
-    export = labels_export(carrier="yamato", actor="bench")
-    ours = export.label_count / (time.perf_counter() - started)
+    ours_seconds = []
+    for _run in range(RUNS):
+        started = time.perf_counter()
+        export = labels_export(carrier="yamato", actor="bench")
+        ours_seconds.append(time.perf_counter() - started)
     rows = list(csv.reader(io.StringIO(export.content.decode("shift_jis"))))
-    started = time.perf_counter()
-    out = io.BytesIO()
-    text = io.TextIOWrapper(out, encoding="shift_jis", newline="")
-    csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
-    text.flush()
-    bare = len(rows) / (time.perf_counter() - started)
+    bare_seconds = []
+    for _run in range(RUNS):
+        started = time.perf_counter()
+        out = io.BytesIO()
+        text = io.TextIOWrapper(out, encoding="shift_jis", newline="")
+        csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+        text.flush()
+        bare_seconds.append(time.perf_counter() - started)
     report.add(
         "label export (Yamato B2, Shift_JIS)",
-        ours,
+        export.label_count / min(ours_seconds),
         "rows/s",
-        baseline=bare,
-        note=f"{export.label_count} labels of {ready} ready orders; baseline: csv module alone; target ratio ≥ 0.33",
+        baseline=len(rows) / min(bare_seconds),
+        note=f"{export.label_count} labels of {ready} ready orders, best of {RUNS}; baseline: csv module alone; "
+        "target ratio ≥ 0.33",
     )
 
     ids = list(Order.objects.filter(status="ready").order_by("pk").values_list("pk", flat=True)[:picked])
     started = time.perf_counter()
     batch = picking_batch_create(actor="bench", orders=Order.objects.filter(pk__in=ids))
+    batch_seconds = time.perf_counter() - started
+    report.add("picking batch (to 印刷済み)", picked / batch_seconds, "orders/s", note=f"{picked} orders")
+    started = time.perf_counter()
     pdf = picking_list_pdf(batch)
     seconds = time.perf_counter() - started
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")

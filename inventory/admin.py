@@ -8,7 +8,17 @@ from inventory.models import SKU, Allocation, Product, SetComponent, StockLevel,
 class SKUInline(admin.TabularInline):
     model = SKU
     extra = 0
-    fields = ("code", "name", "jan", "location_code", "weight_g", "price", "is_set")
+    fields = (
+        "code",
+        "name",
+        "jan",
+        "location_code",
+        "weight_g",
+        "price",
+        "tax_rate",
+        "temperature",
+        "is_set",
+    )
     show_change_link = True
 
 
@@ -28,8 +38,18 @@ class SetComponentInline(admin.TabularInline):
 
 @admin.register(SKU)
 class SKUAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "product", "jan", "location_code", "price", "is_set")
-    list_filter = ("is_set",)
+    list_display = (
+        "code",
+        "name",
+        "product",
+        "jan",
+        "location_code",
+        "price",
+        "tax_rate",
+        "temperature",
+        "is_set",
+    )
+    list_filter = ("is_set", "tax_rate", "temperature")
     search_fields = ("code", "name", "jan", "product__code", "product__name")
     list_select_related = ("product",)
     autocomplete_fields = ("product",)

@@ -27,8 +27,31 @@ class Product(models.Model):
         return f"{self.code} {self.name}"
 
 
+class TaxRate(models.IntegerChoices):
+    """Japanese consumption tax (消費税) rates in percent: 10 standard, 8 reduced (軽減税率: food and drink
+    other than alcohol and eating out, newspapers on subscription)."""
+
+    STANDARD = 10, _("10% (standard)")
+    REDUCED = 8, _("8% (reduced, 軽減税率)")
+
+
+class Temperature(models.TextChoices):
+    """How a SKU must travel, from warm to cold: the carriers' クール便 (cool delivery) classes."""
+
+    AMBIENT = "ambient", _("ambient (常温)")
+    CHILLED = "chilled", _("chilled (冷蔵)")
+    FROZEN = "frozen", _("frozen (冷凍)")
+
+
+# Coldest wins: a parcel travels at the coldest temperature any of its items needs.
+TEMPERATURE_ORDER = {Temperature.AMBIENT: 0, Temperature.CHILLED: 1, Temperature.FROZEN: 2}
+
+
 class SKU(models.Model):
-    """One sellable variation. A set SKU (セット商品) has components and no stock of its own."""
+    """One sellable variation. A set SKU (セット商品) has components and no stock of its own.
+
+    The tax rate and temperature are per SKU rather than per product because order lines point at SKUs and a
+    set SKU belongs to the catch-all product SET whatever its contents."""
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus")
     code = models.CharField(_("SKU code"), max_length=64, unique=True, validators=[sku_code_validator])
@@ -38,12 +61,24 @@ class SKU(models.Model):
     weight_g = models.PositiveIntegerField(_("weight (g)"), default=0)
     price = models.PositiveIntegerField(_("price (JPY, tax incl.)"), default=0)
     is_set = models.BooleanField(_("set product"), default=False)
+    tax_rate = models.PositiveSmallIntegerField(
+        _("consumption tax rate (%)"), choices=TaxRate.choices, default=TaxRate.STANDARD
+    )
+    temperature = models.CharField(
+        _("temperature"), max_length=8, choices=Temperature.choices, default=Temperature.AMBIENT
+    )
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("SKU")
         verbose_name_plural = _("SKUs")
         indexes = [models.Index(fields=["jan"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(tax_rate__in=TaxRate.values), name="sku_tax_rate_known"),
+            models.CheckConstraint(
+                condition=Q(temperature__in=Temperature.values), name="sku_temperature_known"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.code

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from channels.models import Channel, Listing
 from channels.services import channel_schedule_sync
-from inventory.models import SKU, Product, SetComponent, StockMovement, Warehouse
+from inventory.models import SKU, Product, SetComponent, StockMovement, TaxRate, Temperature, Warehouse
 from inventory.services import stock_adjust
 from notifications.models import MailTemplate
 from oms.demo_endpoints import AMAZON_SIM_SMTP_PORT, SIMULATOR_HOST, SIMULATOR_PORTS, amazon_maildir
@@ -93,6 +93,9 @@ CATALOGUE = [
     ("RICE", "新潟県産コシヒカリ", [("5KG", "5kg"), ("10KG", "10kg")], 3980, 5100),
     ("MISO", "天然醸造みそ", [("RED", "赤みそ 750g"), ("WHITE", "白みそ 750g")], 1188, 800),
 ]
+# 軽減税率 (8%): food. 天然醸造みそ is unpasteurised and travels chilled (クール便 冷蔵); the rest is ambient.
+REDUCED_TAX_PRODUCTS = {"COFFEE", "TEA", "SENBEI", "HONEY", "RICE", "MISO", "SET"}
+CHILLED_PRODUCTS = {"MISO"}
 SETS = [
     ("SET-GIFT-A", "お茶とせんべいのギフトセット", 2680, [("TEA-SENCHA", 1), ("SENBEI-12P", 1)]),
     ("SET-COFFEE-B", "コーヒー飲み比べセット", 3980, [("COFFEE-200G", 2), ("HONEY-300G", 1)]),
@@ -193,6 +196,13 @@ class DemoResult:
             self.created[what] = self.created.get(what, 0) + 1
 
 
+def _tax_and_temperature(product_code: str) -> dict:
+    return {
+        "tax_rate": TaxRate.REDUCED if product_code in REDUCED_TAX_PRODUCTS else TaxRate.STANDARD,
+        "temperature": Temperature.CHILLED if product_code in CHILLED_PRODUCTS else Temperature.AMBIENT,
+    }
+
+
 def _catalogue(result: DemoResult) -> list[SKU]:
     skus = []
     serial = 0
@@ -210,6 +220,7 @@ def _catalogue(result: DemoResult) -> list[SKU]:
                     "location_code": f"{'ABCDE'[index % 5]}-{index + 1:02d}-{v_index + 1:02d}",
                     "weight_g": weight,
                     "price": price,
+                    **_tax_and_temperature(code),
                 },
             )
             result.add("skus", created)
@@ -218,7 +229,14 @@ def _catalogue(result: DemoResult) -> list[SKU]:
     result.add("products", created)
     for code, name, price, parts in SETS:
         sku, created = SKU.objects.get_or_create(
-            code=code, defaults={"product": set_product, "name": name, "price": price, "is_set": True}
+            code=code,
+            defaults={
+                "product": set_product,
+                "name": name,
+                "price": price,
+                "is_set": True,
+                **_tax_and_temperature("SET"),
+            },
         )
         result.add("skus", created)
         for part_code, quantity in parts:

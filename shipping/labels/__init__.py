@@ -10,31 +10,40 @@ tracking numbers come back (shipping.tracking):
 - otherwise "OMS" + the order's primary key, e.g. OMS1234 (Rakuten numbers have 24 characters). A shop number
   that itself looks like OMS<digits> is always written in this form too, so the mapping stays unambiguous.
 `orders_for_customer_refs` reverses it.
+
+代引 (cash on delivery) labels carry the order total, the amount the buyer pays at the door (goods, shipping
+and the 代引 fee, after coupons and points, all tax included), and the consumption tax inside it per
+shipping.tax: the same figures as the packing slip. クール区分 (cool delivery) comes from the SKUs: a parcel
+travels at the coldest temperature any of its items needs, and an order mixing temperatures is reported.
+
+Speed: an export of thousands of orders reads them in a few queries (shipping.labels.source), cleans each
+shop's sender once, fills per label only the columns that differ, and records the events in one INSERT.
 """
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from channels.models import Channel
+from inventory.models import Temperature
 from orders.checks.slots import carrier_name, carrier_slot_code
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentMethod, ShipTo
+from orders.models import Order, PaymentMethod
 from shipping.labels import japanpost, sagawa, yamato
 from shipping.labels.encoding import FieldWriter, Replacement, csv_bytes
+from shipping.labels.events import labels_exported_record
+from shipping.labels.source import LABEL_STATUSES, LabelLine, coldest, label_orders, label_rows
+from shipping.tax import tax_breakdown, total_tax
 
 LAYOUTS = {"yamato": yamato, "sagawa": sagawa, "japanpost": japanpost}
-LABEL_STATUSES = (OrderStatus.READY, OrderStatus.PRINTED)
-EVENT_KIND = "labels_exported"
 
 OUR_REF_PREFIX = "OMS"
 _OUR_REF = re.compile(rf"{OUR_REF_PREFIX}(\d+)")
 _PLAIN_REF = re.compile(r"[0-9A-Za-z-]+")
+TEMPERATURE_NAMES = {Temperature.AMBIENT: "常温", Temperature.CHILLED: "冷蔵", Temperature.FROZEN: "冷凍"}
 
 # The sender (ご依頼主) printed on every label. The lead sets OMS_SENDER in settings; these are demo values.
 # An empty name means the shop's display name (Channel.display_name).
@@ -49,6 +58,8 @@ DEFAULT_SENDER = {
     "yamato_billing_class": "",  # B2 請求先分類コード (blank or 3 digits)
     "yamato_freight_code": "01",  # B2 運賃管理番号 (2 digits)
     "sagawa_customer_code": "",  # e飛伝 お客様コード (12 digits); blank = the logged-in account's
+    # 適格請求書発行事業者の登録番号 (T + 13 digits), printed on the packing slip; blank = not registered
+    "invoice_registration_number": "",
 }
 
 
@@ -64,9 +75,10 @@ class Sender:
     yamato_billing_class: str
     yamato_freight_code: str
     sagawa_customer_code: str
+    invoice_registration_number: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__, slowly
 class Parcel:
     """One label, carrier-neutral; text fields are already Shift_JIS-safe."""
 
@@ -86,6 +98,7 @@ class Parcel:
     cod_amount: int
     cod_tax: int
     is_gift: bool
+    temperature: str = Temperature.AMBIENT  # inventory.models.Temperature: ambient, chilled or frozen
 
 
 @dataclass
@@ -113,13 +126,23 @@ class LabelExport:
         return sum(report.labels for report in self.exported)
 
 
+@dataclass(frozen=True)
+class _ShopLabels:
+    """A shop's part of every label: the sender's columns already in place, and what cleaning them found."""
+
+    template: list[str]
+    replacements: list[Replacement]
+    notices: list[str]
+    problems: list[str]
+
+
 def order_carrier_code(order: Order) -> str:
     """The carrier the order ships with: its own, or its shop's default."""
     return order.carrier.code if order.carrier_id else order.channel.default_carrier
 
 
-def customer_ref(order: Order, *, limit: int) -> str:
-    """お客様管理番号 for the order (see the module docstring)."""
+def customer_ref(order, *, limit: int) -> str:
+    """お客様管理番号 for the order (see the module docstring); `order` needs only pk and external_id."""
     external = order.external_id
     if len(external) <= limit and _PLAIN_REF.fullmatch(external) and not _OUR_REF.fullmatch(external):
         return external
@@ -148,16 +171,6 @@ def label_sender(channel) -> Sender:
     return Sender(**{key: str(values[key] or "") for key in DEFAULT_SENDER})
 
 
-def label_orders(*, carrier: str, order_ids: list[int] | None = None) -> QuerySet[Order]:
-    """Orders waiting for shipment (印刷待ち, 印刷済み) that ship with `carrier`, optionally only these ids."""
-    orders = Order.objects.filter(status__in=LABEL_STATUSES).filter(
-        Q(carrier__code=carrier) | Q(carrier__isnull=True, channel__default_carrier=carrier)
-    )
-    if order_ids is not None:
-        orders = orders.filter(pk__in=list(order_ids))
-    return orders.order_by("pk")
-
-
 @transaction.atomic
 def labels_export(
     *, carrier: str, actor: str, order_ids: list[int] | None = None, ship_date: date | None = None
@@ -170,26 +183,39 @@ def labels_export(
         raise ValueError(f"unknown carrier {carrier!r}; expected one of {', '.join(LAYOUTS)}")
     layout = LAYOUTS[carrier]
     ship_date = ship_date or timezone.localdate()
-    orders = list(label_orders(carrier=carrier, order_ids=order_ids).only(*_ORDER_FIELDS))
-    ship_tos, lines = _ship_tos_and_lines([order.pk for order in orders])
-    senders = _senders({order.channel_id for order in orders})
+    orders, ship_tos, lines = label_rows(label_orders(carrier=carrier, order_ids=order_ids))
+    shops = _shops(layout, {order.channel_id for order in orders})
+    index = {column: position for position, column in enumerate(layout.HEADER)}
+    slot_codes: dict[str, str | None] = {}
     rows: list[list[str]] = []
     exported: list[OrderLabels] = []
     skipped: list[OrderLabels] = []
     for order in orders:
-        sender, writer = senders[order.channel_id]
-        writer = writer.copy()  # the sender's replacements and problems belong to every order's report
+        shop = shops[order.channel_id]
+        writer = FieldWriter()
         ref = customer_ref(order, limit=layout.CUSTOMER_REF_LIMIT)
-        parcels = _parcels(order, ref, carrier, ship_date, ship_tos[order.pk], lines[order.pk], writer)
-        order_rows = [layout.label_row(parcel, sender, writer) for parcel in parcels]
+        parcels = _parcels(
+            order,
+            ref,
+            carrier,
+            ship_date,
+            ship_tos.get(order.pk, []),
+            lines.get(order.pk, []),
+            writer,
+            slot_codes,
+        )
+        order_rows = [
+            writer.fill(shop.template, index, layout.parcel_columns(parcel, writer), layout.LIMITS)
+            for parcel in parcels
+        ]
         report = OrderLabels(
             order_id=order.pk,
             external_id=order.external_id,
             customer_ref=ref,
             labels=len(order_rows),
-            replacements=writer.replacements,
-            notices=list(dict.fromkeys(writer.notices)),  # a sender problem is found once per label
-            problems=list(dict.fromkeys(writer.problems)),
+            replacements=shop.replacements + writer.replacements,
+            notices=list(dict.fromkeys(shop.notices + writer.notices)),
+            problems=list(dict.fromkeys(shop.problems + writer.problems)),
         )
         if report.problems:
             skipped.append(report)
@@ -198,91 +224,37 @@ def labels_export(
             exported.append(report)
     if order_ids is not None:
         skipped.extend(_not_eligible(set(order_ids) - {order.pk for order in orders}, carrier))
-    _events_record(exported, layout, carrier, actor)
+    labels_exported_record(exported, layout_name=layout.NAME, carrier=carrier, actor=actor)
     return LabelExport(
         carrier=carrier, content=csv_bytes(layout.HEADER, rows), exported=exported, skipped=skipped
     )
 
 
-_ORDER_FIELDS = (
-    "external_id",
-    "status",
-    "channel_id",
-    "payment_method",
-    "total",
-    "is_gift",
-    "delivery_date",
-    "delivery_time",
-)
-_SHIP_TO_FIELDS = (
-    "pk",
-    "order_id",
-    "name",
-    "kana",
-    "postal_code",
-    "prefecture",
-    "city",
-    "address1",
-    "address2",
-)
-_CHUNK = 900  # ids per query: below SQLite's oldest limit on query parameters
-
-
-def _ship_tos_and_lines(order_ids: list[int]) -> tuple[dict[int, list], dict[int, list]]:
-    """Each order's ship-tos and lines as light rows (thousands of orders: no model instances)."""
-    ship_tos, lines = defaultdict(list), defaultdict(list)
-    for start in range(0, len(order_ids), _CHUNK):
-        chunk = order_ids[start : start + _CHUNK]
-        for ship_to in (
-            ShipTo.objects.filter(order_id__in=chunk)
-            .order_by("pk")
-            .values_list(*_SHIP_TO_FIELDS, "phone", named=True)
-        ):
-            ship_tos[ship_to.order_id].append(ship_to)
-        for line in (
-            OrderLine.objects.filter(order_id__in=chunk)
-            .order_by("pk")
-            .values_list("order_id", "ship_to_id", "name", "quantity", named=True)
-        ):
-            lines[line.order_id].append(line)
-    return ship_tos, lines
-
-
-def _senders(channel_ids: set[int]) -> dict[int, tuple[Sender, FieldWriter]]:
-    """The cleaned sender of each shop, with what cleaning it found."""
-    senders = {}
+def _shops(layout, channel_ids: set[int]) -> dict[int, _ShopLabels]:
+    """Each shop's cleaned sender, written once into a row template of the layout."""
+    shops = {}
     for channel in Channel.objects.filter(pk__in=sorted(channel_ids)):
         writer = FieldWriter()
-        senders[channel.pk] = (_clean_sender(label_sender(channel), writer), writer)
-    return senders
-
-
-def _events_record(exported: list[OrderLabels], layout, carrier: str, actor: str) -> None:
-    """A `labels_exported` event per order, in one INSERT: an export can hold thousands of orders."""
-    OrderEvent.objects.bulk_create(
-        OrderEvent(
-            order_id=report.order_id,
-            kind=EVENT_KIND,
-            actor=actor,
-            message=f"{layout.NAME} 送り状データ {report.labels}件（お客様管理番号 {report.customer_ref}）",
-            after={
-                "carrier": carrier,
-                "customer_ref": report.customer_ref,
-                "labels": report.labels,
-                **(
-                    {"replacements": [str(item) for item in report.replacements]}
-                    if report.replacements
-                    else {}
-                ),
-                **({"notices": report.notices} if report.notices else {}),
-            },
+        sender = _clean_sender(label_sender(channel), writer)
+        template = writer.row(layout.HEADER, layout.sender_columns(sender, writer), layout.LIMITS)
+        shops[channel.pk] = _ShopLabels(
+            template=template,
+            replacements=writer.replacements,
+            notices=list(dict.fromkeys(writer.notices)),
+            problems=list(dict.fromkeys(writer.problems)),
         )
-        for report in exported
-    )
+    return shops
 
 
 def _parcels(
-    order: Order, ref: str, carrier: str, ship_date: date, ship_tos: list, lines: list, writer: FieldWriter
+    order,
+    ref: str,
+    carrier: str,
+    ship_date: date,
+    ship_tos: list,
+    lines: list[LabelLine],
+    writer: FieldWriter,
+    slot_codes: dict[str, str | None],
 ) -> list[Parcel]:
     """One parcel per ship-to that has lines; lines without a ship-to go to the first one."""
     if not ship_tos:
@@ -291,17 +263,20 @@ def _parcels(
         writer.problems.append("商品の行がありません")
     if not ship_tos or not lines:
         return []
-    lines_of = {ship_to.pk: [] for ship_to in ship_tos}
-    for line in lines:
-        lines_of[line.ship_to_id if line.ship_to_id in lines_of else ship_tos[0].pk].append(line)
-    for ship_to in ship_tos:
-        if not lines_of[ship_to.pk]:
-            writer.notices.append(f"お届け先「{ship_to.name}」には商品がないため送り状を作りません")
+    if len(ship_tos) == 1:
+        lines_of = {ship_tos[0].pk: lines}
+    else:
+        lines_of = {ship_to.pk: [] for ship_to in ship_tos}
+        for line in lines:
+            lines_of[line.ship_to_id if line.ship_to_id in lines_of else ship_tos[0].pk].append(line)
+        for ship_to in ship_tos:
+            if not lines_of[ship_to.pk]:
+                writer.notices.append(f"お届け先「{ship_to.name}」には商品がないため送り状を作りません")
     targets = [ship_to for ship_to in ship_tos if lines_of[ship_to.pk]]
     cod_amount = cod_tax = 0
     if order.payment_method == PaymentMethod.COD:
-        cod_amount, cod_tax = _cod(order, len(targets), writer)
-    slot_code = _slot_code(carrier, order.delivery_time, writer)
+        cod_amount, cod_tax = _cod(order, lines, len(targets), writer)
+    slot_code = _slot_code(carrier, order.delivery_time, writer, slot_codes)
     if order.delivery_date and order.delivery_date < ship_date:
         writer.problems.append(f"お届け予定日 {order.delivery_date:%Y/%m/%d} が出荷予定日より前です")
     return [
@@ -322,13 +297,30 @@ def _parcels(
             cod_amount=cod_amount,
             cod_tax=cod_tax,
             is_gift=order.is_gift,
+            temperature=_temperature(ship_to, lines_of[ship_to.pk], writer),
         )
         for ship_to in targets
     ]
 
 
-def _cod(order: Order, labels: int, writer: FieldWriter) -> tuple[int, int]:
-    """代引: the order total, and the consumption tax inside it at the standard 10 % rate (切り捨て)."""
+def _temperature(ship_to, lines: list[LabelLine], writer: FieldWriter) -> str:
+    """The coldest temperature the parcel's items need; items of several temperatures in one parcel are
+    reported, since the ambient ones then travel chilled or frozen (or the order should be split)."""
+    temperatures = {line.temperature for line in lines}
+    if len(temperatures) == 1:
+        return lines[0].temperature
+    parcel = coldest(temperatures)
+    mixed = "・".join(TEMPERATURE_NAMES[name] for name in TEMPERATURE_NAMES if name in temperatures)
+    writer.notices.append(
+        f"お届け先「{ship_to.name}」の荷物に{mixed}の商品が混在しています: "
+        f"{TEMPERATURE_NAMES[parcel]}で送ります（分けて送る場合は注文を分割してください）"
+    )
+    return parcel
+
+
+def _cod(order, lines: list[LabelLine], labels: int, writer: FieldWriter) -> tuple[int, int]:
+    """代引: the order total (what the buyer pays at the door) and the consumption tax inside it, per rate
+    (shipping.tax), as the packing slip shows them."""
     if labels > 1:
         writer.problems.append(
             "代引の注文に複数のお届け先があります（どの荷物で代金を受け取るか決められません）"
@@ -337,18 +329,28 @@ def _cod(order: Order, labels: int, writer: FieldWriter) -> tuple[int, int]:
         writer.problems.append("ギフトの注文が代引です（受取人が代金を払うことになります）")
     if order.total <= 0:
         writer.problems.append(f"代引金額が{order.total}円です")
-    return order.total, order.total * 10 // 110
+    rates = tax_breakdown(
+        lines=[(line.tax_rate, line.amount) for line in lines],
+        fees=order.shipping_fee + order.payment_fee,
+        total=order.total,
+    )
+    return order.total, total_tax(rates)
 
 
-def _slot_code(carrier: str, slot: str, writer: FieldWriter) -> str:
-    try:
-        return carrier_slot_code(carrier, slot)
-    except ValueError:
+def _slot_code(carrier: str, slot: str, writer: FieldWriter, known: dict[str, str | None]) -> str:
+    if slot not in known:
+        try:
+            known[slot] = carrier_slot_code(carrier, slot)
+        except ValueError:
+            known[slot] = None
+    code = known[slot]
+    if code is None:
         writer.problems.append(f"{carrier_name(carrier)}は配達時間帯「{slot}」を扱っていません")
         return ""
+    return code
 
 
-def _item_name(line, writer: FieldWriter) -> str:
+def _item_name(line: LabelLine, writer: FieldWriter) -> str:
     name = writer.clean("品名", line.name)
     return f"{name} ×{line.quantity}" if line.quantity > 1 else name
 
@@ -367,6 +369,7 @@ def _clean_sender(sender: Sender, writer: FieldWriter) -> Sender:
         yamato_billing_class=sender.yamato_billing_class.strip(),
         yamato_freight_code=sender.yamato_freight_code.strip(),
         sagawa_customer_code=sender.sagawa_customer_code.strip(),
+        invoice_registration_number=sender.invoice_registration_number.strip(),
     )
 
 

@@ -20,14 +20,17 @@ Control characters (tabs, line breaks) become a space first: a carrier reads one
 """
 
 import csv
+import functools
 import io
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
 import jaconv
 
 from orders.checks.normalize import normalize_postal_code
+from orders.checks.phone import _refusal as phone_refusal  # the numbering plan, without width folding
 from orders.checks.phone import normalize_phone
 
 SHIFT_JIS = "shift_jis"
@@ -77,6 +80,8 @@ VARIANT_KANJI = {
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DASHES = re.compile(r"[‐‑‒–—―−－ーｰ]")
 _PHONE_NOISE = re.compile(r"[\s()（）.．]")
+_PLAIN_POSTAL_CODE = re.compile(r"[0-9]{3}-[0-9]{4}")
+_PLAIN_PHONE = re.compile(r"0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}")
 _INVISIBLE = re.compile(r"[\ufe00-\ufe0f\u200b-\u200d\u2060\ufeff\U000e0100-\U000e01ef]")
 
 
@@ -115,11 +120,19 @@ def _replace_char(char: str) -> str:
 
 def sjis_safe(text: str) -> tuple[str, list[tuple[str, str]]]:
     """`text` with only characters Shift_JIS holds, and the (original, replacement) pairs of rules 3 to 6."""
-    if text.isascii():
-        return _CONTROL.sub(" ", text), []
-    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", text)).translate(UNICODE_TWINS)
-    if _encodable(text):  # the common case: one encode, no loop
-        return text, []
+    safe, changes = _sjis_safe(text)
+    return safe, list(changes)
+
+
+@functools.lru_cache(maxsize=65536)  # prefectures, cities, item names and streets repeat across an export
+def _sjis_safe(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    text = _CONTROL.sub(" ", text)
+    if text.isascii() or _encodable(text):  # the common case: one encode, no loop
+        # Shift_JIS has no combining characters, so text it holds is already in NFC and has no twins.
+        return text, ()
+    text = unicodedata.normalize("NFC", text).translate(UNICODE_TWINS)
+    if _encodable(text):
+        return text, ()
     changes: list[tuple[str, str]] = []
     out = []
     for char in text:
@@ -129,7 +142,7 @@ def sjis_safe(text: str) -> tuple[str, list[tuple[str, str]]]:
         replacement = _replace_char(char)
         changes.append((char, replacement))
         out.append(replacement)
-    return "".join(out), changes
+    return "".join(out), tuple(changes)
 
 
 def sjis_len(text: str) -> int:
@@ -151,7 +164,7 @@ def sjis_head(text: str, limit: int) -> str:
 
 def sjis_truncate(text: str, limit: int) -> str:
     """`text` cut to `limit` bytes with … at the end when it was longer."""
-    if sjis_len(text) <= limit:
+    if len(text) * 2 <= limit or sjis_len(text) <= limit:  # a character takes at most 2 bytes
         return text
     return sjis_head(text, limit - sjis_len(ELLIPSIS)).rstrip() + ELLIPSIS
 
@@ -218,26 +231,22 @@ class FieldWriter:
         self.notices: list[str] = []
         self.problems: list[str] = []
 
-    def copy(self) -> "FieldWriter":
-        """A writer that starts with what this one recorded."""
-        copied = FieldWriter()
-        copied.replacements, copied.notices, copied.problems = (
-            list(self.replacements),
-            list(self.notices),
-            list(self.problems),
-        )
-        return copied
-
     def clean(self, field: str, value: str | None) -> str:
         """The value made Shift_JIS-safe, surrounding spaces removed; replacements recorded under `field`."""
-        text, changes = sjis_safe(value or "")
-        self.replacements.extend(Replacement(field, original, new) for original, new in changes)
+        text, changes = _sjis_safe(value or "")
+        if changes:
+            self.replacements.extend(Replacement(field, original, new) for original, new in changes)
         return text.strip()
 
     def fit(self, what: str, fields: list[tuple[str, int]], groups: list[str]) -> list[str]:
         """Spread an address (or a long name) over the carrier's fields [(column, byte limit)], e.g. street into
         お届け先住所 and the building into お届け先アパートマンション名, spilling over when a part is too long."""
         limits = [limit for _name, limit in fields]
+        present = [group for group in groups if group]
+        if len(present) <= len(limits) and all(
+            len(group) * 2 <= limit for group, limit in zip(present, limits, strict=False)
+        ):  # the common case: each part fits its own field (a character takes at most 2 bytes)
+            return present + [""] * (len(limits) - len(present))
         values = _fill(limits, groups) or _fill(limits, ["".join(groups)])
         if values is None:
             text = " ".join(group for group in groups if group)
@@ -253,6 +262,8 @@ class FieldWriter:
 
     def postal_code(self, what: str, value: str) -> str:
         """NNN-NNNN; a value that is no postal code is a problem."""
+        if _PLAIN_POSTAL_CODE.fullmatch(value):  # already in the form: no width folding needed
+            return value
         postal_code = normalize_postal_code(value)
         if postal_code is None:
             self.problems.append(f"{what}「{value}」が郵便番号の形ではありません")
@@ -263,6 +274,8 @@ class FieldWriter:
         """The number as written (half width, hyphens kept) when it is a Japanese phone number, else its digits;
         a number the checks do not know but that looks like one is written with a notice, anything else is a
         problem (the carriers refuse a label without a phone number)."""
+        if _PLAIN_PHONE.fullmatch(value) and phone_refusal(value.replace("-", "")) is None:
+            return value  # the common form, half-width with hyphens, of a valid number: written as it is
         if not value.strip():
             self.problems.append(f"{what}がありません")
             return ""
@@ -305,14 +318,32 @@ class FieldWriter:
 
     def row(self, header: tuple[str, ...], values: dict[str, str], limits: dict[str, int]) -> list[str]:
         """The CSV row in header order (unnamed columns blank); a value over its column's limit is a problem."""
-        unknown = values.keys() - set(header)
-        if unknown:
-            raise ValueError(f"columns not in the layout: {sorted(unknown)}")
-        for column, limit in limits.items():
-            value = values.get(column, "")
-            if len(value) * 2 > limit and sjis_len(value) > limit:  # a character takes at most 2 bytes
+        index = {column: position for position, column in enumerate(header)}
+        return self.fill([""] * len(header), index, values, limits)
+
+    def fill(
+        self, template: list[str], index: dict[str, int], values: dict[str, str], limits: dict[str, int]
+    ) -> list[str]:
+        """A copy of the template row with these columns set (`index`: column -> position); a value over its
+        column's limit is a problem. The template holds what every row shares (the sender)."""
+        row = template.copy()
+        for column, value in values.items():
+            if column not in index:
+                raise ValueError(f"column not in the layout: {column}")
+            if not value:
+                continue
+            row[index[column]] = value
+            limit = limits.get(column)
+            # a character takes at most 2 bytes: most values need no encoding to know they fit
+            if limit is not None and len(value) * 2 > limit and sjis_len(value) > limit:
                 self.problems.append(f"{column}「{value}」は{limit}バイトまでです（{sjis_len(value)}バイト）")
-        return [values.get(column, "") for column in header]
+        return row
+
+
+@functools.lru_cache(maxsize=1024)  # an export has one ship date and a few dozen wished dates
+def date_text(value: date | None, date_format: str) -> str:
+    """The date in the carrier's format; "" for no date."""
+    return value.strftime(date_format) if value else ""
 
 
 def csv_bytes(header: list[str] | tuple[str, ...], rows: list[list[str]]) -> bytes:

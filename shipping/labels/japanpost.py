@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from shipping.labels.encoding import date_text
+
 if TYPE_CHECKING:
     from shipping.labels import Parcel, Sender
     from shipping.labels.encoding import FieldWriter
@@ -17,7 +19,8 @@ NAME = "日本郵便 ゆうプリR"
 CUSTOMER_REF_LIMIT = 15  # お客様側管理番号: 半角英数 15文字
 DATE_FORMAT = "%Y%m%d"
 MAIL_KIND_YUPACK = "0"  # 郵便種別 0 ゆうパック
-COOL_NONE = "0"  # 保冷種別 0 なし
+# 保冷種別 (§4.3, the common layout our filter follows): 0 なし, 1 チルド, 2 冷凍; from inventory Temperature
+COOL = {"ambient": "0", "chilled": "1", "frozen": "2"}
 PAYMENT_PREPAID = "0"  # 元払/代引 0 元払
 PAYMENT_COD = "2"  # 元払/代引 2 代引
 HONORIFIC = "様"
@@ -74,41 +77,47 @@ LIMITS = {
 }
 
 
-def label_row(parcel: Parcel, sender: Sender, fields: FieldWriter) -> list[str]:
-    """One ゆうプリR row for one parcel."""
-    address = fields.fit(
-        "お届け先住所",
-        [(column, ADDRESS) for column in ADDRESS_COLUMNS],
-        [parcel.prefecture + parcel.city, parcel.address1, parcel.address2],
-    )
+def sender_columns(sender: Sender, fields: FieldWriter) -> dict[str, str]:
+    """The columns of the shop (ご依頼主) and the constant codes: written once per export."""
     sender_address = fields.fit(
         "ご依頼主住所",
         [(column, ADDRESS) for column in SENDER_ADDRESS_COLUMNS],
         [sender.address, sender.building],
     )
-    (item,) = fields.item_names([("品名", LIMITS["品名"])], parcel.items)
-    values = {
-        "お客様側管理番号": parcel.customer_ref,
-        "発送予定日": parcel.ship_date.strftime(DATE_FORMAT),
+    return {
         "郵便種別": MAIL_KIND_YUPACK,
-        "保冷種別": COOL_NONE,
-        "元払/代引": PAYMENT_COD if parcel.cod_amount else PAYMENT_PREPAID,
-        "お届け先郵便番号": parcel.postal_code,
-        **dict(zip(ADDRESS_COLUMNS, address, strict=True)),
-        "お届け先名": parcel.name,
         "お届け先敬称": HONORIFIC,
-        "お届け先電話番号": parcel.phone,
         "ご依頼主郵便番号": sender.postal_code,
         **dict(zip(SENDER_ADDRESS_COLUMNS, sender_address, strict=True)),
         "ご依頼主名": sender.name,
         "ご依頼主電話番号": sender.phone,
+        "個数": PIECES,
+    }
+
+
+def parcel_columns(parcel: Parcel, fields: FieldWriter) -> dict[str, str]:
+    """The columns of one parcel."""
+    address = fields.fit(
+        "お届け先住所",
+        [(column, ADDRESS) for column in ADDRESS_COLUMNS],
+        [parcel.prefecture + parcel.city, parcel.address1, parcel.address2],
+    )
+    (item,) = fields.item_names([("品名", LIMITS["品名"])], parcel.items)
+    values = {
+        "お客様側管理番号": parcel.customer_ref,
+        "発送予定日": date_text(parcel.ship_date, DATE_FORMAT),
+        "保冷種別": COOL[parcel.temperature],
+        "元払/代引": PAYMENT_COD if parcel.cod_amount else PAYMENT_PREPAID,
+        "お届け先郵便番号": parcel.postal_code,
+        **dict(zip(ADDRESS_COLUMNS, address, strict=True)),
+        "お届け先名": parcel.name,
+        "お届け先電話番号": parcel.phone,
         "品名": item,
-        "配達希望日": parcel.delivery_date.strftime(DATE_FORMAT) if parcel.delivery_date else "",
+        "配達希望日": date_text(parcel.delivery_date, DATE_FORMAT),
         "配達希望時間帯": parcel.slot_code,
         "記事": GIFT_NOTE if parcel.is_gift else "",
-        "個数": PIECES,
     }
     if parcel.cod_amount:
         values["代引金額"] = str(parcel.cod_amount)
         values["代引消費税額"] = str(parcel.cod_tax)
-    return fields.row(HEADER, values, LIMITS)
+    return values

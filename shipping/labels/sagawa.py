@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from shipping.labels.encoding import date_text
+
 if TYPE_CHECKING:
     from shipping.labels import Parcel, Sender
     from shipping.labels.encoding import FieldWriter
@@ -17,7 +19,8 @@ CUSTOMER_REF_LIMIT = 16  # お客様管理番号: 半角英数 16文字
 DATE_FORMAT = "%Y%m%d"
 PIECES = "1"  # 出荷個数: one label per ship-to
 SPEED_STANDARD = "000"  # スピード指定 000 飛脚宅配便
-COOL_NONE = "001"  # クール便指定 001 指定なし
+# クール便指定 (§4.2): 001 指定なし, 002 飛脚クール便(冷蔵), 003 飛脚クール便(冷凍); from inventory Temperature
+COOL = {"ambient": "001", "chilled": "002", "frozen": "003"}
 PREPAID = "1"  # 元着区分 1 元払
 GIFT_NOTE = "ギフト"  # in 編集０１, a free column e飛伝 keeps with the parcel and returns in its data
 FIELD = 32  # 全角16文字
@@ -121,20 +124,34 @@ LIMITS = {
 }
 
 
-def label_row(parcel: Parcel, sender: Sender, fields: FieldWriter) -> list[str]:
-    """One e飛伝 row for one parcel."""
-    address = fields.fit(
-        "お届け先住所",
-        [(column, FIELD) for column in ADDRESS_COLUMNS],
-        [parcel.prefecture + parcel.city, parcel.address1, parcel.address2],
-    )
-    name = fields.fit("お届け先名", [(column, FIELD) for column in NAME_COLUMNS], [parcel.name])
+def sender_columns(sender: Sender, fields: FieldWriter) -> dict[str, str]:
+    """The columns of the shop (ご依頼主, お客様コード) and the constant codes: written once per export."""
     sender_address = fields.fit(
         "ご依頼主住所",
         [(column, FIELD) for column in SENDER_ADDRESS_COLUMNS],
         [sender.address, sender.building],
     )
     sender_name = fields.fit("ご依頼主名", [(column, FIELD) for column in SENDER_NAME_COLUMNS], [sender.name])
+    return {
+        "お客様コード": sender.sagawa_customer_code,
+        "ご依頼主電話番号": sender.phone,
+        "ご依頼主郵便番号": sender.postal_code,
+        **dict(zip(SENDER_ADDRESS_COLUMNS, sender_address, strict=True)),
+        **dict(zip(SENDER_NAME_COLUMNS, sender_name, strict=True)),
+        "出荷個数": PIECES,
+        "スピード指定": SPEED_STANDARD,
+        "元着区分": PREPAID,
+    }
+
+
+def parcel_columns(parcel: Parcel, fields: FieldWriter) -> dict[str, str]:
+    """The columns of one parcel."""
+    address = fields.fit(
+        "お届け先住所",
+        [(column, FIELD) for column in ADDRESS_COLUMNS],
+        [parcel.prefecture + parcel.city, parcel.address1, parcel.address2],
+    )
+    name = fields.fit("お届け先名", [(column, FIELD) for column in NAME_COLUMNS], [parcel.name])
     items = fields.item_names([(column, FIELD) for column in ITEM_COLUMNS], parcel.items)
     values = {
         "お届け先電話番号": parcel.phone,
@@ -142,22 +159,14 @@ def label_row(parcel: Parcel, sender: Sender, fields: FieldWriter) -> list[str]:
         **dict(zip(ADDRESS_COLUMNS, address, strict=True)),
         **dict(zip(NAME_COLUMNS, name, strict=True)),
         "お客様管理番号": parcel.customer_ref,
-        "お客様コード": sender.sagawa_customer_code,
-        "ご依頼主電話番号": sender.phone,
-        "ご依頼主郵便番号": sender.postal_code,
-        **dict(zip(SENDER_ADDRESS_COLUMNS, sender_address, strict=True)),
-        **dict(zip(SENDER_NAME_COLUMNS, sender_name, strict=True)),
         **dict(zip(ITEM_COLUMNS, items, strict=True)),
-        "出荷個数": PIECES,
-        "スピード指定": SPEED_STANDARD,
-        "クール便指定": COOL_NONE,
-        "配達日": parcel.delivery_date.strftime(DATE_FORMAT) if parcel.delivery_date else "",
+        "クール便指定": COOL[parcel.temperature],
+        "配達日": date_text(parcel.delivery_date, DATE_FORMAT),
         "配達指定時間帯": parcel.slot_code,
-        "元着区分": PREPAID,
-        "出荷日": parcel.ship_date.strftime(DATE_FORMAT),
+        "出荷日": date_text(parcel.ship_date, DATE_FORMAT),
         "編集０１": GIFT_NOTE if parcel.is_gift else "",
     }
     if parcel.cod_amount:
         values["代引金額"] = str(parcel.cod_amount)
         values["消費税"] = str(parcel.cod_tax)
-    return fields.row(HEADER, values, LIMITS)
+    return values

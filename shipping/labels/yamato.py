@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import jaconv
 
+from shipping.labels.encoding import date_text
+
 if TYPE_CHECKING:
     from shipping.labels import Parcel, Sender
     from shipping.labels.encoding import FieldWriter
@@ -20,7 +22,8 @@ CUSTOMER_REF_LIMIT = 20  # お客様管理番号: 半角英数字 20文字
 DATE_FORMAT = "%Y/%m/%d"
 INVOICE_PREPAID = "0"  # 送り状種類 0 発払い
 INVOICE_COLLECT = "2"  # 送り状種類 2 コレクト (代引)
-COOL_NONE = "0"  # クール区分 0 通常 (the OMS has no chilled/frozen products yet)
+# クール区分 (§4.1): 0 通常, 1 クール冷凍, 2 クール冷蔵; from inventory.models.Temperature
+COOL = {"ambient": "0", "chilled": "2", "frozen": "1"}
 COLLECT_MAX = 300_000  # コレクト代金引換額: 1円以上 300,000円以下
 HONORIFIC = "様"
 GIFT_NOTE = "ギフト"
@@ -151,33 +154,15 @@ _BILLING_CODE = re.compile(r"\d{10,12}")
 _FREIGHT_CODE = re.compile(r"\d{2}")
 
 
-def label_row(parcel: Parcel, sender: Sender, fields: FieldWriter) -> list[str]:
-    """One B2 row for one parcel."""
-    address, building = fields.fit(
-        "お届け先住所",
-        [("お届け先住所", 64), ("お届け先アパートマンション名", 32)],
-        [parcel.prefecture + parcel.city + parcel.address1, parcel.address2],
-    )
+def sender_columns(sender: Sender, fields: FieldWriter) -> dict[str, str]:
+    """The columns of the shop (ご依頼主 and the Yamato contract): the same on every label, written once."""
     sender_address, sender_building = fields.fit(
         "ご依頼主住所",
         [("ご依頼主住所", 64), ("ご依頼主アパートマンション", 32)],
         [sender.address, sender.building],
     )
-    item1, item2 = fields.item_names([("品名１", 50), ("品名２", 50)], parcel.items)
     _check_contract(sender, fields)
-    values = {
-        "お客様管理番号": parcel.customer_ref,
-        "送り状種類": INVOICE_COLLECT if parcel.cod_amount else INVOICE_PREPAID,
-        "クール区分": COOL_NONE,
-        "出荷予定日": parcel.ship_date.strftime(DATE_FORMAT),
-        "お届け予定日": parcel.delivery_date.strftime(DATE_FORMAT) if parcel.delivery_date else "",
-        "配達時間帯": parcel.slot_code,
-        "お届け先電話番号": parcel.phone,
-        "お届け先郵便番号": parcel.postal_code,
-        "お届け先住所": address,
-        "お届け先アパートマンション名": building,
-        "お届け先名": parcel.name,
-        "お届け先名(ｶﾅ)": _half_width_kana("お届け先名(ｶﾅ)", parcel.kana, fields),
+    return {
         "敬称": HONORIFIC,
         "ご依頼主電話番号": sender.phone,
         "ご依頼主郵便番号": sender.postal_code,
@@ -185,12 +170,36 @@ def label_row(parcel: Parcel, sender: Sender, fields: FieldWriter) -> list[str]:
         "ご依頼主アパートマンション": sender_building,
         "ご依頼主名": sender.name,
         "ご依頼主名(ｶﾅ)": _half_width_kana("ご依頼主名(ｶﾅ)", sender.kana, fields),
-        "品名１": item1,
-        "品名２": item2,
-        "記事": GIFT_NOTE if parcel.is_gift else "",
         "請求先顧客コード": sender.yamato_billing_code,
         "請求先分類コード": sender.yamato_billing_class,
         "運賃管理番号": sender.yamato_freight_code,
+    }
+
+
+def parcel_columns(parcel: Parcel, fields: FieldWriter) -> dict[str, str]:
+    """The columns of one parcel."""
+    address, building = fields.fit(
+        "お届け先住所",
+        [("お届け先住所", 64), ("お届け先アパートマンション名", 32)],
+        [parcel.prefecture + parcel.city + parcel.address1, parcel.address2],
+    )
+    item1, item2 = fields.item_names([("品名１", 50), ("品名２", 50)], parcel.items)
+    values = {
+        "お客様管理番号": parcel.customer_ref,
+        "送り状種類": INVOICE_COLLECT if parcel.cod_amount else INVOICE_PREPAID,
+        "クール区分": COOL[parcel.temperature],
+        "出荷予定日": date_text(parcel.ship_date, DATE_FORMAT),
+        "お届け予定日": date_text(parcel.delivery_date, DATE_FORMAT),
+        "配達時間帯": parcel.slot_code,
+        "お届け先電話番号": parcel.phone,
+        "お届け先郵便番号": parcel.postal_code,
+        "お届け先住所": address,
+        "お届け先アパートマンション名": building,
+        "お届け先名": parcel.name,
+        "お届け先名(ｶﾅ)": _half_width_kana("お届け先名(ｶﾅ)", parcel.kana, fields),
+        "品名１": item1,
+        "品名２": item2,
+        "記事": GIFT_NOTE if parcel.is_gift else "",
     }
     if parcel.cod_amount:
         if parcel.cod_amount > COLLECT_MAX:
@@ -199,11 +208,13 @@ def label_row(parcel: Parcel, sender: Sender, fields: FieldWriter) -> list[str]:
             )
         values["ｺﾚｸﾄ代金引換額（税込)"] = str(parcel.cod_amount)
         values["内消費税額等"] = str(parcel.cod_tax)
-    return fields.row(HEADER, values, LIMITS)
+    return values
 
 
 def _half_width_kana(column: str, kana: str, fields: FieldWriter) -> str:
     """B2's カナ columns take half-width katakana only; a reading with other characters is left blank."""
+    if not kana:
+        return ""
     half = jaconv.z2h(jaconv.hira2kata(kana).replace("\u3000", " "), kana=True, ascii=True, digit=True)
     if _HALF_WIDTH_KANA.fullmatch(half):
         return half

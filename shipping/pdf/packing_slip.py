@@ -1,6 +1,9 @@
 """The packing slip PDF (納品書): one A4 page per order, with the order number as a Code128 barcode.
 
-Prices are tax-included (税込), so the slip states the consumption tax inside the total (内消費税).
+Prices are tax-included (税込). Like a 適格請求書 (qualified invoice) the slip gives each line's tax rate, marks
+the reduced-rate (軽減税率 8%) lines with ※, and sums the total per rate with the tax inside it (「10%対象
+6,797円 内消費税 617円」); shipping.tax holds the rule. The shop's 登録番号 (invoice registration number,
+OMS_SENDER['invoice_registration_number']) is printed under its name when set.
 A gift order's slip goes to the recipient and shows no price, no total and no payment method.
 """
 
@@ -18,14 +21,14 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, 
 
 from inventory.models import SetComponent
 from orders.models import Order, OrderLine
+from shipping.labels import label_sender
 from shipping.pdf import GRID, MUTED, SHADE, SectionMark, draw_text, markup, numbered_canvas, para, style
 from shipping.pdf.fonts import GOTHIC, MINCHO
+from shipping.tax import REDUCED_RATE, STANDARD_RATE, RateAmount, tax_breakdown, total_tax
 
 MARGIN = 15 * mm
 CONTENT_WIDTH = A4[0] - 2 * MARGIN
-# Standard rate. A food order would also need the reduced 8% rate (軽減税率); the catalogue does not say
-# which SKU is food yet, so every amount is treated as 10%.
-TAX_RATE_PERCENT = 10
+REDUCED_MARK = "※"
 
 TITLE = style("slip-title", 22, leading=26, fontName=MINCHO)
 SHOP = style("slip-shop", 12, leading=15, alignment=TA_RIGHT)
@@ -49,9 +52,9 @@ def yen(amount: int) -> str:
     return f"{amount:,}円"
 
 
-def tax_included(amount: int, rate_percent: int = TAX_RATE_PERCENT) -> int:
-    """The consumption tax inside a tax-included amount, rounded down (端数切り捨て)."""
-    return amount * rate_percent // (100 + rate_percent)
+def line_tax_rate(line: OrderLine) -> int:
+    """The line's consumption tax rate: its SKU's, the standard rate for a line without a SKU."""
+    return line.sku.tax_rate if line.sku_id else STANDARD_RATE
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,11 @@ class SlipTotals:
     discount: int
     adjustment: int  # what the shop charged beyond the lines and fees (e.g. coupons it did not itemise)
     total: int
+    rates: list[RateAmount]  # the total per tax rate, highest rate first
 
     @property
     def tax(self) -> int:
-        return tax_included(self.total)
+        return total_tax(self.rates)
 
 
 def slip_totals(order: Order, lines: list[OrderLine]) -> SlipTotals:
@@ -81,6 +85,11 @@ def slip_totals(order: Order, lines: list[OrderLine]) -> SlipTotals:
         discount=order.discount,
         adjustment=total - computed,
         total=total,
+        rates=tax_breakdown(
+            lines=[(line_tax_rate(line), line.unit_price * line.quantity) for line in lines],
+            fees=order.shipping_fee + order.payment_fee,
+            total=total,
+        ),
     )
 
 
@@ -122,7 +131,11 @@ def _barcode(number: str) -> code128.Code128:
 
 
 def _header(order: Order, shop_name: str, issued: str) -> list:
-    right = [para(shop_name, SHOP), para(f"発行日　{issued}", ISSUED)]
+    right = [para(shop_name, SHOP)]
+    registration = label_sender(order.channel).invoice_registration_number
+    if registration and not order.is_gift:
+        right.append(para(f"登録番号　{registration}", ISSUED))
+    right.append(para(f"発行日　{issued}", ISSUED))
     table = Table(
         [[Paragraph("納品書", TITLE), right]], colWidths=[CONTENT_WIDTH * 0.45, CONTENT_WIDTH * 0.55]
     )
@@ -182,7 +195,9 @@ def _line_name(line: OrderLine, set_contents: dict[int, str]) -> Paragraph:
 
 def _lines_table(order: Order, lines: list[OrderLine], set_contents: dict[int, str]) -> Table:
     gift = order.is_gift
-    header = ["No.", "商品コード", "商品名", "数量"] + ([] if gift else ["単価（税込）", "金額（税込）"])
+    header = ["No.", "商品コード", "商品名", "数量"] + (
+        [] if gift else ["単価（税込）", "税率", "金額（税込）"]
+    )
     rows = [[para(text, HEAD) for text in header]]
     for number, line in enumerate(lines, start=1):
         row = [
@@ -192,12 +207,14 @@ def _lines_table(order: Order, lines: list[OrderLine], set_contents: dict[int, s
             para(str(line.quantity), CELL_RIGHT),
         ]
         if not gift:
+            rate = line_tax_rate(line)
             row += [
                 para(yen(line.unit_price), CELL_RIGHT),
+                para(f"{REDUCED_MARK if rate < STANDARD_RATE else ''}{rate}%", CELL_CENTRE),
                 para(yen(line.unit_price * line.quantity), CELL_RIGHT),
             ]
         rows.append(row)
-    widths = [24, 92, 256, 40] if gift else [24, 86, 190, 34, 76, 78]
+    widths = [24, 92, 256, 40] if gift else [24, 82, 170, 32, 70, 38, 72]
     scale = CONTENT_WIDTH / sum(widths)
     table = Table(rows, colWidths=[width * scale for width in widths], repeatRows=1)
     table.setStyle(
@@ -224,22 +241,34 @@ def _totals_table(totals: SlipTotals) -> Table:
         rows.append(("その他調整", yen(totals.adjustment)))
     cells = [[para(label, TOTAL_LABEL), para(value, TOTAL_VALUE)] for label, value in rows]
     cells.append([para("合計（税込）", TOTAL_LABEL), para(yen(totals.total), GRAND_VALUE)])
-    cells.append(
-        [
-            para(
-                f"（{TAX_RATE_PERCENT}%対象 {yen(totals.total)}　内消費税 {yen(totals.tax)}）",
-                TAX_NOTE,
-            ),
-            "",
-        ]
-    )
     table = Table(cells, colWidths=[70, 100], hAlign="RIGHT")
     table.setStyle(
         TableStyle(
             [
-                ("GRID", (0, 0), (-1, -2), 0.4, GRID),
-                ("BACKGROUND", (0, 0), (0, -2), SHADE),
-                ("SPAN", (0, -1), (-1, -1)),
+                ("GRID", (0, 0), (-1, -1), 0.4, GRID),
+                ("BACKGROUND", (0, 0), (0, -1), SHADE),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    return table
+
+
+def _tax_table(rates: list[RateAmount]) -> Table:
+    """The 適格請求書 summary: the total per tax rate and the consumption tax inside it."""
+    cells = [[para(text, HEAD) for text in ("税率区分", "対象金額（税込）", "内消費税")]]
+    for item in rates:
+        label = f"{item.rate}%対象" + (REDUCED_MARK if item.rate < STANDARD_RATE else "")
+        cells.append(
+            [para(label, TOTAL_LABEL), para(yen(item.amount), TOTAL_VALUE), para(yen(item.tax), TOTAL_VALUE)]
+        )
+    table = Table(cells, colWidths=[70, 100, 80], hAlign="RIGHT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, GRID),
+                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                ("BACKGROUND", (0, 1), (0, -1), SHADE),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ]
         )
@@ -265,7 +294,10 @@ def _slip(order: Order, set_contents: dict[int, str], issued: str) -> list:
     story += [Spacer(1, 5 * mm), para(greeting, BODY), Spacer(1, 3 * mm)]
     story.append(_lines_table(order, lines, set_contents))
     if not order.is_gift:
-        story += [Spacer(1, 4 * mm), _totals_table(slip_totals(order, lines))]
+        totals = slip_totals(order, lines)
+        story += [Spacer(1, 4 * mm), _totals_table(totals), Spacer(1, 3 * mm), _tax_table(totals.rates)]
+        if any(item.rate < STANDARD_RATE for item in totals.rates):
+            story.append(para(f"{REDUCED_MARK}は軽減税率（{REDUCED_RATE}%）対象商品です。", TAX_NOTE))
     return story
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from inventory.models import Temperature
 from orders.models import OrderEvent, OrderStatus, PaymentMethod
 from shipping.labels import (
     customer_ref,
@@ -25,7 +26,14 @@ from shipping.labels.encoding import (
     sjis_safe,
 )
 from shipping.models import Carrier
-from tests.factories import ChannelFactory, OrderFactory, OrderLineFactory, ShipToFactory
+from tests.factories import (
+    ChannelFactory,
+    OrderFactory,
+    OrderLineFactory,
+    SetComponentFactory,
+    ShipToFactory,
+    SKUFactory,
+)
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
@@ -191,6 +199,110 @@ def test_cash_on_delivery_fills_the_amount_to_collect(carrier, kind_column, kind
     assert (card_row[amount_column], card_row[tax_column]) == ("", "")
     if kind_column:
         assert (cod_row[kind_column], card_row[kind_column]) == (kind, "0")
+
+
+@pytest.mark.parametrize(
+    ("carrier", "amount_column", "tax_column"),
+    [
+        ("yamato", "ｺﾚｸﾄ代金引換額（税込)", "内消費税額等"),
+        ("sagawa", "代引金額", "消費税"),
+        ("japanpost", "代引金額", "代引消費税額"),
+    ],
+)
+def test_cash_on_delivery_tax_is_summed_per_rate_like_the_packing_slip(carrier, amount_column, tax_column):
+    tee = SKUFactory(tax_rate=10)
+    rice = SKUFactory(tax_rate=8)
+    order = _order(
+        carrier, items=(), payment_method=PaymentMethod.COD, shipping_fee=660, payment_fee=330, total=9540
+    )
+    OrderLineFactory(order=order, sku=tee, name="Tシャツ", quantity=1, unit_price=2980)
+    OrderLineFactory(order=order, sku=rice, name="コシヒカリ 5kg", quantity=1, unit_price=5570)
+
+    (row,) = _parse(_export(carrier).content)[1]
+
+    # 10%: 2,980 + 660 + 330 = 3,970 → 360; 8%: 5,570 → 412 (each rounded down once); not 9,540 × 10/110 = 867
+    assert (row[amount_column], row[tax_column]) == ("9540", str(360 + 412))
+
+
+COOL_CODES = {
+    "yamato": ("クール区分", {"ambient": "0", "chilled": "2", "frozen": "1"}),
+    "sagawa": ("クール便指定", {"ambient": "001", "chilled": "002", "frozen": "003"}),
+    "japanpost": ("保冷種別", {"ambient": "0", "chilled": "1", "frozen": "2"}),
+}
+
+
+def _order_of_skus(carrier, *temperatures):
+    order = _order(carrier, items=())
+    for temperature in temperatures:
+        OrderLineFactory(
+            order=order, sku=SKUFactory(temperature=temperature), name=f"{temperature}の商品", quantity=1
+        )
+    return order
+
+
+@pytest.mark.parametrize("carrier", ["yamato", "sagawa", "japanpost"])
+def test_each_temperature_gets_the_carriers_cool_code(carrier):
+    orders = {temperature: _order_of_skus(carrier, temperature) for temperature in Temperature.values}
+
+    result = _export(carrier)
+
+    rows = _parse(result.content)[1]
+    column, codes = COOL_CODES[carrier]
+    for temperature, order in orders.items():
+        row = _row_of(rows, carrier, customer_ref(order, limit=LAYOUTS[carrier].CUSTOMER_REF_LIMIT))
+        assert row[column] == codes[temperature]
+    assert not any(report.notices for report in result.exported)
+
+
+@pytest.mark.parametrize("carrier", ["yamato", "sagawa", "japanpost"])
+def test_mixed_temperatures_ship_at_the_coldest_and_are_reported_for_the_order(carrier):
+    mixed = _order_of_skus(carrier, Temperature.AMBIENT, Temperature.FROZEN, Temperature.CHILLED)
+
+    result = _export(carrier)
+
+    (row,) = _parse(result.content)[1]
+    column, codes = COOL_CODES[carrier]
+    assert row[column] == codes["frozen"]
+    (report,) = result.exported
+    assert report.order_id == mixed.pk
+    mixed_notice = (
+        "お届け先「山田 太郎」の荷物に常温・冷蔵・冷凍の商品が混在しています: "
+        "冷凍で送ります（分けて送る場合は注文を分割してください）"
+    )
+    assert mixed_notice in report.notices
+    event = OrderEvent.objects.get(order=mixed, kind="labels_exported")
+    assert mixed_notice in event.after["notices"]
+
+
+def test_a_set_travels_at_the_coldest_of_its_components():
+    frozen_part = SKUFactory(temperature=Temperature.FROZEN)
+    box = SKUFactory(is_set=True, temperature=Temperature.AMBIENT)
+    SetComponentFactory(set_sku=box, component=frozen_part)
+    SetComponentFactory(set_sku=box, component=SKUFactory(temperature=Temperature.AMBIENT))
+    order = _order("yamato", items=())
+    OrderLineFactory(order=order, sku=box, name="冷凍ギフトセット", quantity=1)
+
+    result = _export("yamato")
+
+    (row,) = _parse(result.content)[1]
+    assert row["クール区分"] == "1"
+    assert result.exported[0].notices == []  # one item, one temperature
+
+
+def test_each_ship_to_gets_the_temperature_of_its_own_items():
+    order = OrderFactory(channel=ChannelFactory(default_carrier="yamato"), status=S.READY)
+    home = ShipToFactory(order=order, name="山田 太郎")
+    parents = ShipToFactory(order=order, name="山田 花子")
+    OrderLineFactory(order=order, ship_to=home, sku=SKUFactory(), name="和紙ソックス", quantity=1)
+    chilled = SKUFactory(temperature=Temperature.CHILLED)
+    OrderLineFactory(order=order, ship_to=parents, sku=chilled, name="天然醸造みそ", quantity=1)
+
+    rows = _parse(_export("yamato").content)[1]
+
+    assert [(row["お届け先名"], row["クール区分"]) for row in rows] == [
+        ("山田 太郎", "0"),
+        ("山田 花子", "2"),
+    ]
 
 
 @pytest.mark.parametrize("carrier", ["yamato", "sagawa", "japanpost"])
@@ -433,3 +545,18 @@ def test_export_labels_command_succeeds_quietly_with_nothing_to_export(tmp_path,
     header, rows, _raw = _parse(out.read_bytes())
     assert tuple(header) == japanpost.HEADER and rows == []
     assert "0 labels for 0 orders" in capsys.readouterr().out
+
+
+def test_a_sender_problem_keeps_every_order_of_the_shop_out_and_is_named_in_each_report(settings):
+    settings.OMS_SENDER = {"yamato_billing_code": "12-34"}
+    first = _order("yamato")
+    second = _order("yamato")
+
+    result = _export("yamato")
+
+    assert _parse(result.content)[1] == []
+    assert [report.order_id for report in result.skipped] == [first.pk, second.pk]
+    for report in result.skipped:
+        assert report.problems == [
+            "請求先顧客コード「12-34」は10〜12桁の数字です（OMS_SENDER['yamato_billing_code']）"
+        ]

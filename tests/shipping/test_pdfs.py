@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from reportlab.graphics.barcode import code128, eanbc
 
 from orders.models import OrderStatus, PaymentMethod
-from shipping.pdf.packing_slip import packing_slip_pdf, tax_included
+from shipping.pdf.packing_slip import packing_slip_pdf
 from shipping.pdf.picking_list import jan_is_valid, picking_list_pdf
 from shipping.picking import picking_batch_create
 from tests.factories import (
@@ -142,8 +142,8 @@ def _jan(first12: str) -> str:
     return first12 + str((10 - total % 10) % 10)
 
 
-def _sku(code: str, name: str, jan: str, location: str, price: int = 1000):
-    return SKUFactory(code=code, name=name, jan=jan, location_code=location, price=price)
+def _sku(code: str, name: str, jan: str, location: str, price: int = 1000, tax_rate: int = 10):
+    return SKUFactory(code=code, name=name, jan=jan, location_code=location, price=price, tax_rate=tax_rate)
 
 
 def _order(shop, number: str, lines, **fields):
@@ -270,7 +270,7 @@ def test_a_big_batch_flows_over_numbered_pages_and_keeps_every_order(shop):
 
 def test_packing_slip_shows_shop_buyer_ship_to_lines_and_totals_in_japanese(shop):
     tee = _sku("TSHIRT-BLK-M", "オーガニックコットン Tシャツ ブラック M", "4580000000027", "A-01-02")
-    honey = _sku("HONEY-300G", "国産はちみつ 300g", "4580000000294", "C-08-01")
+    honey = _sku("HONEY-300G", "国産はちみつ 300g", "4580000000294", "C-08-01", tax_rate=8)
     order = _order(
         shop,
         "100001-20261126-00000001",
@@ -294,16 +294,54 @@ def test_packing_slip_shows_shop_buyer_ship_to_lines_and_totals_in_japanese(shop
     assert "佐藤花子様" in flat
     assert "〒530-0001" in flat and "大阪府大阪市北区梅田3-1-1" in flat and "グランフロント大阪12階" in flat
     assert "お支払方法代金引換" in flat
-    assert "オーガニックコットンTシャツブラックM22,980円5,960円" in flat  # quantity, unit price, amount
-    assert "国産はちみつ300g12,160円2,160円" in flat
+    # quantity, unit price, tax rate (※ marks the reduced rate), amount
+    assert "オーガニックコットンTシャツブラックM22,980円10%5,960円" in flat
+    assert "国産はちみつ300g12,160円※8%2,160円" in flat
     assert "商品合計8,120円" in flat
     assert "送料660円" in flat
     assert "手数料330円" in flat
     assert "値引き-200円" in flat
     assert "合計（税込）8,910円" in flat
-    assert f"10%対象8,910円内消費税{tax_included(8910):,}円" in flat
-    assert tax_included(8910) == 810
+    # 10%: goods 5,960 + fees 990 = 6,950; 8%: 2,160. The 200円 discount is shared 6,950:2,160 (8%: 47円),
+    # so 6,797 + 2,113 = 8,910; tax once per rate, rounded down: 6,797×10/110 = 617, 2,113×8/108 = 156.
+    assert "税率区分対象金額（税込）内消費税" in flat
+    assert "10%対象6,797円617円" in flat
+    assert "8%対象※2,113円156円" in flat
+    assert "※は軽減税率（8%）対象商品です。" in flat
     assert "その他調整" not in flat
+    assert "登録番号" not in flat  # OMS_SENDER has none
+
+
+def test_standard_rate_only_slip_has_one_tax_line_and_no_reduced_rate_note(shop):
+    tee = _sku("TSHIRT-BLK-M", "Tシャツ", "4580000000027", "A-01-02")
+    order = _order(shop, "ORDER-1", [(tee, 1, 2980)], shipping_fee=660, total=3640)
+
+    flat = _flat(_text(_pages(packing_slip_pdf([order]))[0]))
+
+    assert "10%対象3,640円330円" in flat  # 3,640 × 10 / 110 = 330.9
+    assert "8%対象" not in flat and "軽減税率" not in flat
+
+
+def test_food_only_order_puts_the_goods_at_8_percent_and_shipping_at_10(shop):
+    rice = _sku("RICE-5KG", "新潟県産コシヒカリ 5kg", "4580000000300", "D-09-01", tax_rate=8)
+    order = _order(shop, "ORDER-1", [(rice, 2, 3980)], shipping_fee=880, total=8840)
+
+    flat = _flat(_text(_pages(packing_slip_pdf([order]))[0]))
+
+    assert "10%対象880円80円" in flat
+    assert "8%対象※7,960円589円" in flat  # 7,960 × 8 / 108 = 589.6
+
+
+def test_the_shops_registration_number_is_printed_when_set(shop, settings):
+    settings.OMS_SENDER = {"invoice_registration_number": "T1234567890123"}
+    tee = _sku("TSHIRT-BLK-M", "Tシャツ", "4580000000027", "A-01-02")
+    order = _order(shop, "ORDER-1", [(tee, 1, 2980)])
+    gift = _order(shop, "ORDER-2", [(tee, 1, 2980)], is_gift=True)
+
+    pages = _pages(packing_slip_pdf([order, gift]))
+
+    assert "登録番号T1234567890123" in _flat(_text(pages[0]))
+    assert "登録番号" not in _flat(_text(pages[1]))  # a gift slip is no invoice
 
 
 def test_a_total_that_differs_from_the_lines_is_shown_as_an_adjustment(shop):
