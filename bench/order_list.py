@@ -1,13 +1,26 @@
-"""Order list at 100,000 orders: the dashboard page's server time (p50/p95) for common filters and searches,
-against the bare SQL behind it (the page's row query and its count) in the same run.
+"""Order list at 100,000 orders: the dashboard page and the REST API's order list and detail, p50/p95, with the
+bare SQL behind each as the baseline in the same run.
+
+Dashboard: one client, common filters and searches, against the page's row query and its count. API: 32
+concurrent HTTP clients against gunicorn on 127.0.0.1 asking /api/v1/orders/ (newest, a status filter) and
+/api/v1/orders/<id>/, against 32 concurrent database connections replaying the SELECTs each request made.
 
 The orders are written with INSERT … SELECT over generate_series (seconds, not minutes); the page is asked
 through Django's test client in this process, so the time is the view's: queries, prefetches and template.
 """
 
 import json
+import os
+import socket
 import statistics
+import subprocess
+import sys
+import threading
 import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
 
 from bench.common import Report, percentile, reset_shop
 
@@ -15,6 +28,17 @@ ORDERS = 100_000
 QUICK_ORDERS = 10_000
 REQUESTS = 40
 QUICK_REQUESTS = 10
+API_CLIENTS = 32
+API_WORKERS = max(2, 2 * (os.cpu_count() or 1))  # gunicorn processes, as a small production box would run
+ROOT = Path(__file__).resolve().parent.parent
+API_REQUESTS = 15  # per client and scenario
+QUICK_API_REQUESTS = 4
+# (name, path): {id} is a different order for each client.
+API_SCENARIOS = [
+    ("list", "/api/v1/orders/"),
+    ("list status", "/api/v1/orders/?status=ready&page_size=50"),
+    ("detail", "/api/v1/orders/{id}/"),
+]
 # (name, query string): the filters and searches staff use most.
 SCENARIOS = [
     ("newest", ""),
@@ -258,3 +282,132 @@ def run(report: Report, *, quick: bool = False) -> None:
         note=f"{count:,} orders, {repeat} requests per filter; baseline = the page's bare SQL",
     )
     report.add("order_list[all] p95", percentile(view_all, 95), "ms", baseline=percentile(sql_all, 95))
+    run_api(report, count=count, quick=quick)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def _api_server():
+    """gunicorn on 127.0.0.1 with API_WORKERS processes on this database, the rate limit out of the way."""
+    port = _free_port()
+    env = {**os.environ, "OMS_API_RATE": "100000000/min", "LOG_LEVEL": "WARNING"}
+    command = [sys.executable, "-m", "gunicorn", "oms.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(API_WORKERS), "--timeout", "300", "--log-level", "warning"]
+    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:  # not listening yet, or busy starting
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _recorded_selects(path: str, raw_key: str) -> list[str]:
+    """The SELECTs one request of `path` makes (run in this process through the test client)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    api = APIClient(SERVER_NAME="localhost")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {raw_key}")
+    with CaptureQueriesContext(connection) as captured:
+        response = api.get(path, secure=True)
+    assert response.status_code == 200, (path, response.status_code)
+    return [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+
+
+def _concurrently(calls: list, repeat: int) -> list[float]:
+    """Each call is one client thread; all start together (barrier) and time `repeat` calls each."""
+    barrier = threading.Barrier(len(calls))
+    times: list[float] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def client(call) -> None:
+        from django.db import connection
+
+        try:
+            call()  # warm: connection open, caches filled
+            barrier.wait(timeout=120)
+            measured = _timed(call, repeat)
+            with lock:
+                times.extend(measured)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+            barrier.abort()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return times
+
+
+def _http_get(base: str, path: str, raw_key: str):
+    session = requests.Session()
+    headers = {"Authorization": f"Token {raw_key}", "X-Forwarded-Proto": "https"}
+
+    def get():
+        response = session.get(base + path, headers=headers, timeout=120)
+        assert response.status_code == 200, (path, response.status_code)
+
+    return get
+
+
+def _raw_sql(statements: list[str]):
+    def run():
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+                cursor.fetchall()
+
+    return run
+
+
+def run_api(report: Report, *, count: int, quick: bool) -> None:
+    from django.conf import settings
+
+    from oms.api.keys import api_key_create
+    from orders.models import Order
+
+    # The SELECTs are recorded in this process: no rate limit here either.
+    settings.OMS_API_RATE = "100000000/min"
+    _key, raw_key = api_key_create(name="bench", scopes=["orders:read"])
+    repeat = QUICK_API_REQUESTS if quick else API_REQUESTS
+    ids = list(Order.objects.order_by("?").values_list("pk", flat=True)[:API_CLIENTS])
+    with _api_server() as base:
+        for name, template in API_SCENARIOS:
+            paths = [template.format(id=ids[n % len(ids)]) for n in range(API_CLIENTS)]
+            view = _concurrently([_http_get(base, path, raw_key) for path in paths], repeat)
+            sql = _concurrently([_raw_sql(_recorded_selects(path, raw_key)) for path in paths], repeat)
+            report.add(
+                f"api_orders[{name}] p50",
+                statistics.median(view),
+                "ms",
+                baseline=statistics.median(sql),
+                note=f"{count:,} orders, {API_CLIENTS} concurrent clients x {repeat}, gunicorn {API_WORKERS} "
+                "workers; baseline = the same SELECTs as raw SQL, 32 connections",
+            )
+            report.add(f"api_orders[{name}] p95", percentile(view, 95), "ms", baseline=percentile(sql, 95))

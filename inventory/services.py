@@ -13,6 +13,7 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext as _
 
 from inventory.models import SKU, Allocation, SetComponent, StockLevel, StockMovement, Warehouse
+from oms import webhooks
 
 Reason = StockMovement.Reason
 
@@ -68,6 +69,7 @@ def stock_changed(*, sku_ids: set[int]) -> None:
             SKU.objects.filter(components__component_id__in=list(sku_ids)).values_list("pk", flat=True)
         )
         listings_mark_for_push(sku_ids=sku_ids | set_ids)
+        webhooks.emit_stock_changed(sku_ids=sku_ids)  # one outbox row per SKU and transaction
 
 
 @transaction.atomic

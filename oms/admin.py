@@ -152,3 +152,6 @@ class FailedTaskAdmin(admin.ModelAdmin):
             % {"count": len(failures)},
             messages.SUCCESS,
         )
+
+
+from oms.webhooks import admin as webhook_admin  # noqa: E402, F401  (registers the webhook admin)

@@ -17,6 +17,7 @@ class Scope(models.TextChoices):
     CHANNELS_READ = "channels:read", _("read channel health")
     INQUIRIES_READ = "inquiries:read", _("read buyer inquiries")
     INQUIRIES_WRITE = "inquiries:write", _("answer buyer inquiries")
+    WEBHOOKS_MANAGE = "webhooks:manage", _("manage webhook subscriptions and read their deliveries")
 
 
 class ApiKey(models.Model):
@@ -143,3 +144,51 @@ class BulkJob(models.Model):
         if self.finished:
             return 100
         return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+class ShipmentClaim(models.Model):
+    """A 3PL worker's claim on a ready order (shipping.claims): while it lasts, no other claim gets the order.
+
+    One row per order; an expired row is taken over by the next claim (an upsert that only overwrites
+    expired rows), so a worker that died never keeps orders for longer than the claim's lifetime."""
+
+    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="shipment_claim")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    claimed_by = models.CharField(_("claimed by"), max_length=150)
+    claimed_at = models.DateTimeField(_("claimed at"))
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        ordering = ["expires_at", "pk"]
+        verbose_name = _("shipment claim")
+        verbose_name_plural = _("shipment claims")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} by {self.claimed_by}"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a caller sent with a write, with the first answer: the same key and body replay
+    it; the same key with another body is refused (oms.api.idempotency)."""
+
+    owner = models.CharField(_("caller"), max_length=150)
+    key = models.CharField(_("key"), max_length=255)
+    request_hash = models.CharField(max_length=64)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotencykey_unique_owner_key")]
+
+    def __str__(self) -> str:
+        return f"{self.owner}: {self.key}"
+
+
+# Webhook tables live in their own module; importing them here makes them part of this app.
+from oms.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: E402, F401

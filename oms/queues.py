@@ -27,6 +27,7 @@ TASK_ROUTES = {
     "channels.inquiry_tasks.send_*": {"queue": "mail"},
     "channels.inquiry_tasks.*": {"queue": "polling"},
     "notifications.*": {"queue": "mail"},
+    "oms.webhooks.*": {"queue": "mail"},  # webhook deliveries and their sweep
     "oms.tasks.bulk_job_run": {"queue": "heavy"},  # picking list PDFs, label exports over many orders
     "*.tasks.*_pdf*": {"queue": "heavy"},
     "*.tasks.export_*": {"queue": "heavy"},

@@ -224,6 +224,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "channels.inquiry_tasks.send_pending_inquiry_replies",
         "schedule": env.float("OMS_INQUIRY_SWEEP_SECONDS", default=15.0),
     },
+    # Webhook deliveries whose task was lost or whose worker died during the POST (oms.webhooks.services).
+    "webhook-sweep": {
+        "task": "oms.webhooks.tasks.webhook_sweep",
+        "schedule": env.float("OMS_WEBHOOK_SWEEP_SECONDS", default=30.0),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -257,7 +262,13 @@ SPECTACULAR_SETTINGS = {
         '**Errors** always read `{"error": {"code", "message", "field", "details"}}`: branch on '
         "`code`; `message` follows `Accept-Language` (ja or en).\n\n"
         "**Rate limit:** per key (default 600 requests a minute); over it, 429 with `Retry-After`.\n\n"
-        "**Pages:** lists are cursor-paginated: follow `next` until it is null."
+        "**Pages:** lists are cursor-paginated: follow `next` until it is null.\n\n"
+        "**Webhooks** (`/webhooks/`, scope `webhooks:manage`): each delivery is a POST of "
+        "`{id, event, created_at, data}` with `X-OMS-Event`, `X-OMS-Delivery` (deduplicate on it: delivery is "
+        'at least once) and `X-OMS-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`. '
+        "Verify it over the raw body and reject a `t` older than 5 minutes, e.g. in Python: "
+        '`hmac.compare_digest(hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest(), v1)` '
+        "(oms/webhooks/signing.py, docs/webhooks.md)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -271,12 +282,21 @@ SPECTACULAR_SETTINGS = {
         {"name": "stock", "description": "The one stock truth and what each shop was told."},
         {"name": "catalogue", "description": "Products and SKUs."},
         {"name": "channels", "description": "Health of each shop connection."},
+        {"name": "shipments", "description": "For 3PL warehouses: orders to ship, claims, tracking numbers."},
+        {"name": "webhooks", "description": "Subscriptions to order and stock events, and their deliveries."},
+        {"name": "inquiries", "description": "Buyer inquiries (問い合わせ): read, reply, close."},
     ],
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.OrderStatus",
         "DeliveryTimeEnum": "orders.models.DeliveryTime",
         "PaymentMethodEnum": "orders.models.PaymentMethod",
         "ChannelKindEnum": "channels.models.Channel.Kind",
+        "WebhookEventEnum": "oms.webhooks.models.WebhookEvent",
+        "CarrierCodeEnum": "shipping.models.Carrier.Code",
+        "InquiryStatusEnum": "notifications.models.InquiryThread.Status",
+        "InquiryStatusFilterEnum": "oms.api.inquiries.STATUS_FILTER_CHOICES",
+        "InquiryMessageDirectionEnum": "notifications.models.InquiryMessage.Direction",
+        "InquiryMessageStateEnum": "notifications.models.InquiryMessage.State",
     },
 }
 
@@ -323,12 +343,25 @@ LOGGING = {
 # Sync: stock changes trigger a push after this debounce; beat re-pushes anything pending as a safety net.
 OMS_SYNC_TRIGGERS = env.bool("OMS_SYNC_TRIGGERS", default=True)
 OMS_STOCK_PUSH_DEBOUNCE_SECONDS = env.float("OMS_STOCK_PUSH_DEBOUNCE_SECONDS", default=1.0)
+# Below this many free units a SKU is divided among the shops listing it instead of shown in full on each
+# (channels.selectors): their quantities then add up to what we have. 0 turns the split off.
+OMS_STOCK_SPLIT_BELOW = env.int("OMS_STOCK_SPLIT_BELOW", default=10)
 OMS_CLIENT_RATE_LIMITS = env.bool("OMS_CLIENT_RATE_LIMITS", default=True)
 OMS_HTTP_READ_TIMEOUT = env.float("OMS_HTTP_READ_TIMEOUT", default=30.0)
+# Calls one adapter makes side by side for per-order requests (Yahoo orderInfo, Amazon getOrderItems); the
+# token buckets still hold them to each endpoint's rate limit.
+OMS_MARKETPLACE_CONCURRENCY = env.int("OMS_MARKETPLACE_CONCURRENCY", default=4)
 OMS_POLL_OVERLAP_SECONDS = env.int("OMS_POLL_OVERLAP_SECONDS", default=120)
 OMS_POLL_INITIAL_LOOKBACK_HOURS = env.int("OMS_POLL_INITIAL_LOOKBACK_HOURS", default=72)
 # Mails: enqueue the send right after the commit that queued it; beat's sweep sends what a lost trigger left.
 OMS_MAIL_TRIGGERS = env.bool("OMS_MAIL_TRIGGERS", default=True)
+# Webhooks (oms.webhooks): enqueue each delivery on commit; attempts, backoff and timeouts of the POST.
+OMS_WEBHOOK_TRIGGERS = env.bool("OMS_WEBHOOK_TRIGGERS", default=True)
+OMS_WEBHOOK_MAX_ATTEMPTS = env.int("OMS_WEBHOOK_MAX_ATTEMPTS", default=8)
+OMS_WEBHOOK_RETRY_BASE_SECONDS = env.float("OMS_WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+OMS_WEBHOOK_READ_TIMEOUT = env.float("OMS_WEBHOOK_READ_TIMEOUT", default=10.0)
+# 3PL claims (shipping.claims): how long a claimed batch stays with its worker unless shipped or released.
+OMS_SHIPMENT_CLAIM_SECONDS = env.int("OMS_SHIPMENT_CLAIM_SECONDS", default=1800)
 
 # Delivery wishes: shipping days from order to dispatch, how far ahead a wish may be, weekend shipping,
 # and how much later than the earliest possible delivery a wish waits in 印刷日待ち.
@@ -337,14 +370,8 @@ OMS_MAX_DELIVERY_DAYS_AHEAD = env.int("OMS_MAX_DELIVERY_DAYS_AHEAD", default=30)
 OMS_SHIPS_ON_WEEKENDS = env.bool("OMS_SHIPS_ON_WEEKENDS", default=False)
 OMS_FAR_FUTURE_DAYS = env.int("OMS_FAR_FUTURE_DAYS", default=3)
 
-# Below this many free units a SKU is divided among the shops listing it instead of shown in full on each
-# (channels.selectors): their quantities then add up to what we have. 0 turns the split off.
-OMS_STOCK_SPLIT_BELOW = env.int("OMS_STOCK_SPLIT_BELOW", default=10)
 # 検品: when on, every order must be scanned complete before it can ship (else only started scans must finish).
 OMS_REQUIRE_INSPECTION = env.bool("OMS_REQUIRE_INSPECTION", default=False)
-# Calls one adapter makes side by side for per-order requests (Yahoo orderInfo, Amazon getOrderItems); the
-# token buckets still hold them to each endpoint's rate limit.
-OMS_MARKETPLACE_CONCURRENCY = env.int("OMS_MARKETPLACE_CONCURRENCY", default=4)
 
 # Business settings
 OMS_DEFAULT_WAREHOUSE = env.str("OMS_DEFAULT_WAREHOUSE", default="MAIN")

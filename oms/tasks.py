@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from oms.dashboard.bulk import bulk_job_run as run
+from oms.webhooks import tasks as webhook_tasks  # noqa: F401  (registers the webhook tasks with the worker)
 
 
 @shared_task

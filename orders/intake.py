@@ -25,7 +25,9 @@ from inventory.services import (
     order_deallocate,
     stock_allocate_many,
 )
+from oms import webhooks
 from oms.actors import channel_actor
+from oms.webhooks.payloads import order_created_events, order_held_payload
 from orders.checks.run import AddressFacts, CheckFacts, run_checks
 from orders.holds import hold_code
 from orders.matching import merge_key
@@ -216,6 +218,7 @@ def _add_hold(order: Order, code: str, actor: str, message: str = "", suggestion
     message = message or hold_code(code).message
     Hold.objects.create(order=order, code=code, message=message, suggestion=suggestion)
     event_record(order=order, kind="hold_added", actor=actor, message=message)
+    webhooks.emit("order.held", lambda: order_held_payload(order, code=code, message=message))
 
 
 def _shortage_message(shortage: InsufficientStock) -> str:
@@ -333,6 +336,8 @@ def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], a
     OrderEvent.objects.bulk_create(events)
     for status, pks in by_status.items():
         Order.objects.filter(pk__in=pks).update(status=status)
+    # Webhooks: one query for the whole page, none when nobody subscribed.
+    webhooks.emit_batch(lambda: order_created_events(orders, holds))
     scheduled = {pk: day for pk, day in print_on.items() if day}
     for order in orders:
         if order.pk in scheduled:

@@ -4,6 +4,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from oms import webhooks
+from oms.webhooks.payloads import order_held_payload
 from orders.holds import STATUS_PRECEDENCE, hold_code
 from orders.models import Hold, Order, OrderEvent, OrderStatus
 
@@ -93,6 +95,7 @@ def order_hold_add(*, order: Order, code: str, actor: str, message: str = "") ->
         return active
     hold = Hold.objects.create(order=order, code=code, message=message or definition.message)
     event_record(order=order, kind="hold_added", actor=actor, message=hold.message, after={"hold": code})
+    webhooks.emit("order.held", lambda: order_held_payload(order, code=code, message=hold.message))
     return hold
 
 

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.services import order_consume
+from oms import webhooks
+from oms.webhooks.payloads import order_shipped_payload
 from orders.models import Order, OrderStatus
 from orders.services import event_record, order_status_change
 from shipping.models import Carrier, Shipment
@@ -71,6 +73,7 @@ def order_ship(
     from notifications.services import mail_queue
 
     mail_queue(order=order, template_code="shipping_notice", actor=actor)
+    webhooks.emit("order.shipped", lambda: order_shipped_payload(order, shipments))
     return shipments
 
 

@@ -7,7 +7,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oms.api import catalog, channels, orders, stock
+from oms.api import catalog, channels, inquiries, orders, shipments, stock, webhooks
 
 
 class IdConverter:
@@ -77,6 +77,33 @@ urlpatterns = [
     path("skus/<code:code>/", catalog.SKUDetailApi.as_view(), name="sku-detail"),
     path("channels/", channels.ChannelListApi.as_view(), name="channel-list"),
     path("channels/<slug:name>/", channels.ChannelDetailApi.as_view(), name="channel-detail"),
+    path("shipments/ready/", shipments.ShipmentReadyListApi.as_view(), name="shipment-ready"),
+    path("shipments/claim/", shipments.ShipmentClaimApi.as_view(), name="shipment-claim"),
+    path("shipments/release/", shipments.ShipmentReleaseApi.as_view(), name="shipment-release"),
+    path(
+        "orders/<id:order_id>/shipments/", shipments.OrderShipmentCreateApi.as_view(), name="order-shipments"
+    ),
+    path("webhooks/", webhooks.WebhookListApi.as_view(), name="webhook-list"),
+    path("webhooks/<id:subscription_id>/", webhooks.WebhookDetailApi.as_view(), name="webhook-detail"),
+    path(
+        "webhooks/<id:subscription_id>/rotate-secret/",
+        webhooks.WebhookRotateSecretApi.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path(
+        "webhooks/<id:subscription_id>/deliveries/",
+        webhooks.WebhookDeliveryListApi.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        "webhooks/<id:subscription_id>/deliveries/<id:delivery_id>/redeliver/",
+        webhooks.WebhookRedeliverApi.as_view(),
+        name="webhook-redeliver",
+    ),
+    path("inquiries/", inquiries.InquiryListApi.as_view(), name="inquiry-list"),
+    path("inquiries/<id:thread_id>/", inquiries.InquiryDetailApi.as_view(), name="inquiry-detail"),
+    path("inquiries/<id:thread_id>/reply/", inquiries.InquiryReplyApi.as_view(), name="inquiry-reply"),
+    path("inquiries/<id:thread_id>/close/", inquiries.InquiryCloseApi.as_view(), name="inquiry-close"),
     # Keep last: routes added above it (shipments, webhooks) answer; any other path is a JSON 404.
     re_path(r"^[\s\S]*$", NotFoundView.as_view(), name="not-found"),  # newlines too
 ]

@@ -1,0 +1,84 @@
+"""`Idempotency-Key` for API writes: the first answer is kept; a retry with the same key and body replays it.
+
+The key row is inserted in the transaction that does the work, before the work: a concurrent request with
+the same key waits on the unique index until the first commits, then replays its answer. A refused or
+failed request rolls its key row back with everything else, so it may be retried with the same key.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from rest_framework import status
+from rest_framework.response import Response
+
+from oms.api.errors import ApiError
+from oms.models import ApiKey, IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+
+
+def _owner(request) -> str:
+    if isinstance(request.auth, ApiKey):
+        return f"key:{request.auth.pk}"
+    return f"user:{request.user.pk}"
+
+
+def _request_hash(request) -> str:
+    body = json.dumps(request.data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _key(request) -> str | None:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise ApiError(
+            status_code=status.HTTP_400_BAD_REQUEST,
+            code="invalid_idempotency_key",
+            message=_("The Idempotency-Key header must be 1 to 255 printable characters."),
+            field=HEADER,
+        )
+    return key
+
+
+def idempotent_response(request, work: Callable[[], tuple[int, dict]]) -> Response:
+    """Run `work` (returning status and body) once per Idempotency-Key of this caller; without the header,
+    just run it. Same key, other body or path: 422 `idempotency_key_reused`."""
+    key = _key(request)
+    if key is None:
+        status_code, body = work()
+        return Response(body, status=status_code)
+    owner, request_hash = _owner(request), _request_hash(request)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                row = IdempotencyKey.objects.create(
+                    owner=owner,
+                    key=key,
+                    request_hash=request_hash,
+                    method=request.method,
+                    path=request.path[:500],
+                )
+        except IntegrityError:
+            return _replay(IdempotencyKey.objects.get(owner=owner, key=key), request_hash)
+        status_code, body = work()
+        row.response_status, row.response_body = status_code, body
+        row.save(update_fields=["response_status", "response_body"])
+    return Response(body, status=status_code)
+
+
+def _replay(row: IdempotencyKey, request_hash: str) -> Response:
+    if row.request_hash != request_hash:
+        raise ApiError(
+            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            code="idempotency_key_reused",
+            message=_("This Idempotency-Key was used with another request; use a new key for a new request."),
+            field=HEADER,
+        )
+    return Response(row.response_body, status=row.response_status, headers={REPLAY_HEADER: "true"})
