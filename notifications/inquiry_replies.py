@@ -126,6 +126,23 @@ def tracking_offer(*, thread: InquiryThread) -> TrackingOffer | None:
     return TrackingOffer(carrier=newest.carrier, number=newest.number, url=newest.url, text=text)
 
 
+def reply_text(*, thread: InquiryThread, body: str, template: ReplyTemplate | None) -> str:
+    """What a reply would say: the text written, or (none written) the template rendered for the thread."""
+    body = (body or "").replace("\r\n", "\n").strip("\n")
+    if not body.strip() and template is not None:
+        return reply_render(template=template, thread=thread)
+    return body
+
+
+def reply_problems(*, thread: InquiryThread, body: str) -> list[str]:
+    """Why this reply would be refused (the thread is closed, or the shop's length and link rules); [] when
+    inquiry_services.inquiry_reply would take it. For the preview, before anything is written."""
+    problems = []
+    if thread.status == InquiryThread.Status.CLOSED:
+        problems.append("完了した問い合わせには返信できません")
+    return problems + inquiry_adapter_for(thread.channel).reply_problems(body)
+
+
 def reply_template_error(source: str) -> str | None:
     """The compile error of a template body, for admin validation; None when it compiles."""
     try:

@@ -3,9 +3,11 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from notifications.models import InquiryMessage, InquiryThread, ReplyTemplate
+from oms.roles import roles_for
 
 Status = InquiryThread.Status
 State = InquiryMessage.State
@@ -131,6 +133,18 @@ def inquiry_last_inbound_id(*, thread: InquiryThread) -> str:
         .first()
     )
     return last or ""
+
+
+def inquiry_assignees() -> QuerySet:
+    """The people a thread can be given to: active users whose role may answer inquiries (oms.roles)."""
+    roles = sorted(roles_for("inquiries"))
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=roles))
+        .distinct()
+        .order_by("username")
+    )
 
 
 def reply_templates(*, enabled_only: bool = True) -> QuerySet[ReplyTemplate]:

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail.message import DNS_NAME
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from channels.adapters.inquiries import IN, OUT, CanonicalInquiry, same_text
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 Status = InquiryThread.Status
 State = InquiryMessage.State
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ANONYMISED = "匿名化済み"  # the same word orders.privacy writes
 
 
 def _setting(name: str, default):
@@ -59,9 +61,10 @@ def inquiry_import(*, channel, canonical: CanonicalInquiry) -> InquiryImport:
     Idempotent: a thread or message fetched again changes nothing. A message of the shop (ours, or written
     in the shop's own pages) that matches one of our replies without a shop id by its text is that reply."""
     thread, created = _thread_locked(channel, canonical)
-    thread.subject = thread.subject or canonical.subject
-    thread.buyer_name, thread.buyer_contact = canonical.buyer_name, canonical.buyer_contact
-    thread.shop_data = {**thread.shop_data, **canonical.shop_data}
+    if thread.buyer_name != ANONYMISED:  # personal data once erased is not written back by a later poll
+        thread.subject = thread.subject or canonical.subject
+        thread.buyer_name, thread.buyer_contact = canonical.buyer_name, canonical.buyer_contact
+        thread.shop_data = {**thread.shop_data, **canonical.shop_data}
     if canonical.external_order_id and not thread.external_order_id:
         thread.external_order_id = canonical.external_order_id
     if thread.order_id is None and thread.external_order_id:
@@ -269,16 +272,18 @@ def inquiry_mark_read(*, thread: InquiryThread, read: bool = True) -> None:
     InquiryThread.objects.filter(pk=thread.pk).update(unread=not read)
 
 
-ANONYMISED = "匿名化済み"
-
-
 @transaction.atomic
 def inquiries_anonymise_for_order(*, order: Order) -> int:
-    """Personal data retention (orders.privacy): the order's threads lose the buyer's name and contact, the
-    memo and every message's text; their dates, statuses and the order link stay. Returns threads changed.
-    Call inside the transaction that anonymises the order."""
+    """Personal data retention and erasure (orders.privacy): the order's threads (linked, or naming its order
+    number in its shop and not linked yet) lose the buyer's name and contact, the subject, the memo, the shop's
+    data and every message's text; their dates, statuses and the order link stay. Returns threads changed.
+    Call inside the transaction that anonymises the order (it holds the order's row lock)."""
+    named = Q(order__isnull=True, channel_id=order.channel_id, external_order_id=order.external_id)
     threads = list(
-        InquiryThread.objects.select_for_update().filter(order=order).exclude(buyer_name=ANONYMISED)
+        InquiryThread.objects.select_for_update()
+        .filter(Q(order=order) | named)
+        .exclude(buyer_name=ANONYMISED)
+        .order_by("pk")
     )
     ids = [thread.pk for thread in threads]
     InquiryMessage.objects.filter(thread_id__in=ids).update(body=ANONYMISED, error="")

@@ -179,6 +179,10 @@ def order_anonymise(*, order: Order, actor: str, reason: str) -> bool:
     for row in QuarantinedPayload.objects.filter(channel_id=order.channel_id, external_id=order.external_id):
         row.payload = payload_without_personal(row.payload, known)
         row.save(update_fields=["payload"])
+    # The buyer's questions about this order (問い合わせ). Imported here: notifications imports orders.
+    from notifications.inquiry_services import inquiries_anonymise_for_order
+
+    inquiries_anonymise_for_order(order=order)
     event_record(order=order, kind="anonymised", actor=actor, message=reason)
     return True
 

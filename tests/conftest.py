@@ -44,7 +44,12 @@ def channel(db):
     return ChannelFactory()
 
 
-SERIAL_FILES = ("tests/e2e/", "tests/oms/test_celery_processes.py", "tests/dashboard/test_browser.py")
+SERIAL_FILES = (
+    "tests/e2e/",
+    "tests/oms/test_celery_processes.py",
+    "tests/dashboard/test_browser.py",
+    "tests/dashboard/test_browser_inbox.py",
+)
 
 
 def pytest_collection_modifyitems(items):

@@ -9,6 +9,7 @@ from oms.dashboard import (
     views_bulk,
     views_fulfilment,
     views_home,
+    views_inbox,
     views_orders,
     views_quarantine,
     views_slip,
@@ -97,4 +98,15 @@ urlpatterns = [
     # Payloads that failed to import
     path("quarantine/", views_quarantine.quarantine, name="quarantine"),
     path("quarantine/<int:row_pk>/retry/", views_quarantine.quarantine_retry_view, name="quarantine_retry"),
+    # Buyer inquiries (問い合わせ) from every shop: the list, a thread, its reply (previewed first), status/memo
+    path("inbox/", views_inbox.inbox, name="inbox"),
+    path("inbox/<int:thread_pk>/", views_inbox.inbox_thread, name="inbox_thread"),
+    path("inbox/<int:thread_pk>/preview/", views_inbox.inbox_preview, name="inbox_preview"),
+    path("inbox/<int:thread_pk>/reply/", views_inbox.inbox_reply, name="inbox_reply"),
+    path("inbox/<int:thread_pk>/update/", views_inbox.inbox_update, name="inbox_update"),
+    path(
+        "inbox/<int:thread_pk>/replies/<int:message_pk>/settle/",
+        views_inbox.inbox_reply_settle,
+        name="inbox_reply_settle",
+    ),
 ]

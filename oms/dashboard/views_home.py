@@ -1,10 +1,11 @@
-"""Home: status tabs with live counts, today's orders per shop, the last 14 days, channel health."""
+"""Home: status tabs with live counts, today's orders per shop, the last 14 days, channel health, unread inquiries."""
 
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from channels.models import Channel
+from notifications.inquiry_selectors import inquiry_counts
 from oms.dashboard import selectors
 from oms.dashboard.charts import stacked_bar_chart
 from oms.roles import capability_required
@@ -27,8 +28,15 @@ def home(request):
         "chart": stacked_bar_chart(days, channels),
         "chart_total": sum(day.total for day in days),
         "health": selectors.channel_health(channels=channels),
+        # Unread buyer inquiries per shop, for those who answer them (the inbox is theirs alone).
+        "inquiries_unread": _inquiries_unread(channels) if request.can["inquiries"] else None,
     }
     return render(request, "dashboard/home.html", context)
+
+
+def _inquiries_unread(channels: list[Channel]) -> list[dict]:
+    unread = inquiry_counts().unread_by_channel
+    return [{"channel": channel, "unread": unread.get(channel.name, 0)} for channel in channels]
 
 
 @require_GET

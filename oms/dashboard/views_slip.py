@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from inventory.selectors import sku_free_stock
+from notifications.inquiry_selectors import inquiry_threads_for_order
 from oms.dashboard import selectors
 from oms.dashboard.forms import PREFECTURES, ContactForm, MergeForm, ShipToForm, SplitForm, WishesForm
+from oms.dashboard.forms_inbox import status_label
 from oms.dashboard.labels import EVENT_LABELS, hold_label
 from oms.roles import capability_required
 from orders.editing import (
@@ -92,6 +94,7 @@ def _slip_context(request, order: Order) -> dict:
         "active_holds": active,
         "resolved_holds": [hold for hold in holds if not hold.is_active],
         "mails": list(order.mails.all()) if request.can["mails_view"] else [],
+        "inquiry_threads": _inquiry_threads(order) if request.can["inquiries"] else [],
         "shipments": list(order.shipments.all()),
         "events": events,
         "raw_payload": json.dumps(order.raw_payload, ensure_ascii=False, indent=2, sort_keys=True),
@@ -105,6 +108,14 @@ def _slip_context(request, order: Order) -> dict:
         "awaiting_payment": order.paid_at is None
         and (order.payment_method in PREPAID or any(hold.code == "payment_pending" for hold in active)),
     }
+
+
+def _inquiry_threads(order: Order) -> list:
+    """The buyer's questions about this order (問い合わせ), for those who may see the inbox."""
+    threads = list(inquiry_threads_for_order(order=order))
+    for thread in threads:
+        thread.status_label = status_label(thread.status)
+    return threads
 
 
 def _load_order(pk: int) -> Order:

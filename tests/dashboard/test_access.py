@@ -5,6 +5,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from channels.models import QuarantinedPayload
+from notifications.models import InquiryMessage, InquiryThread
 from oms.models import BulkJob
 from oms.roles import ADMINISTRATOR, CUSTOMER_SERVICE, OPERATOR, ROLES, WAREHOUSE, roles_for
 from shipping.models import PickingBatch
@@ -15,6 +16,7 @@ EVERYONE = frozenset(ROLES)
 EDITORS = frozenset({ADMINISTRATOR, OPERATOR})
 WAREHOUSE_ROLES = frozenset({ADMINISTRATOR, WAREHOUSE})
 BULK_VIEWERS = frozenset({ADMINISTRATOR, OPERATOR, WAREHOUSE})
+INBOX_ROLES = frozenset({ADMINISTRATOR, CUSTOMER_SERVICE})
 # URL name -> the roles that may use it. Written out by hand, not derived from the views, so that a view
 # guarded with the wrong capability fails here.
 EXPECTED = {
@@ -54,6 +56,13 @@ EXPECTED = {
     "stock_import": WAREHOUSE_ROLES,
     "quarantine": EDITORS,
     "quarantine_retry": EDITORS,
+    # The inbox (問い合わせ): customer service only, never the warehouse.
+    "inbox": INBOX_ROLES,
+    "inbox_thread": INBOX_ROLES,
+    "inbox_preview": INBOX_ROLES,
+    "inbox_reply": INBOX_ROLES,
+    "inbox_update": INBOX_ROLES,
+    "inbox_reply_settle": INBOX_ROLES,
 }
 # Open to anyone: signing in and out, and choosing the language.
 PUBLIC = {"login", "logout", "set_language"}
@@ -61,6 +70,7 @@ PUBLIC = {"login", "logout", "set_language"}
 POST_ONLY = {"hold_release", "hold_fix", "mark_paid", "merge", "split", "split_unallocated"}
 POST_ONLY |= {"bulk_confirm", "bulk_release", "bulk_status", "bulk_picking", "bulk_labels"}
 POST_ONLY |= {"picking_create", "labels_export", "stock_adjust", "quarantine_retry"}
+POST_ONLY |= {"inbox_reply", "inbox_update", "inbox_reply_settle"}
 
 
 def dashboard_patterns() -> dict[str, URLPattern]:
@@ -103,6 +113,9 @@ def url_of(mismatched_order):
         payload={"orderNumber": "R-BROKEN"},
         error="x",
     )
+    thread = InquiryThread.objects.create(
+        channel=mismatched_order.channel, external_id="T1", order=mismatched_order
+    )
     values = {
         "pk": mismatched_order.pk,
         "ship_to_pk": mismatched_order.ship_tos.get().pk,
@@ -110,6 +123,10 @@ def url_of(mismatched_order):
         "job_pk": job.pk,
         "batch_pk": PickingBatch.objects.create(actor="test").pk,
         "row_pk": row.pk,
+        "thread_pk": thread.pk,
+        "message_pk": InquiryMessage.objects.create(
+            thread=thread, direction="out", body="x", state="failed"
+        ).pk,
     }
 
     def build(name: str) -> str:
