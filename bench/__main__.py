@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHES = ["checks", "intake", "sync_latency", "oversell", "order_list", "fulfilment"]
+BENCHES = ["checks", "intake", "scaleout", "sync_latency", "oversell", "order_list", "fulfilment"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
