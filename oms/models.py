@@ -184,7 +184,9 @@ class IdempotencyKey(models.Model):
         ordering = ["-pk"]
         verbose_name = _("idempotency key")
         verbose_name_plural = _("idempotency keys")
-        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotencykey_unique_owner_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="idempotencykey_unique_owner_key")
+        ]
 
     def __str__(self) -> str:
         return f"{self.owner}: {self.key}"

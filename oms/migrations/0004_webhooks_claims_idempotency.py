@@ -5,118 +5,219 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('oms', '0003_bulk_job'),
-        ('orders', '0007_dashboard_search_indexes'),
+        ("oms", "0003_bulk_job"),
+        ("orders", "0007_dashboard_search_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(choices=[('order.created', 'an order was imported'), ('order.held', 'an order got a hold'), ('order.shipped', 'an order was shipped'), ('stock.changed', "a SKU's stock changed")], max_length=40, verbose_name='event')),
-                ('payload', models.JSONField(verbose_name='payload')),
-                ('dedupe_key', models.CharField(blank=True, editable=False, max_length=64)),
-                ('status', models.CharField(choices=[('pending', 'pending'), ('delivering', 'delivering'), ('delivered', 'delivered'), ('failed', 'failed')], default='pending', max_length=12, verbose_name='status')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='next attempt at')),
-                ('lease_until', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('last_status_code', models.PositiveIntegerField(blank=True, null=True, verbose_name='last HTTP status')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='delivered at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event",
+                    models.CharField(
+                        choices=[
+                            ("order.created", "an order was imported"),
+                            ("order.held", "an order got a hold"),
+                            ("order.shipped", "an order was shipped"),
+                            ("stock.changed", "a SKU's stock changed"),
+                        ],
+                        max_length=40,
+                        verbose_name="event",
+                    ),
+                ),
+                ("payload", models.JSONField(verbose_name="payload")),
+                ("dedupe_key", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "pending"),
+                            ("delivering", "delivering"),
+                            ("delivered", "delivered"),
+                            ("failed", "failed"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="attempts")),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="next attempt at"),
+                ),
+                ("lease_until", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "last_status_code",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="last HTTP status"),
+                ),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("delivered_at", models.DateTimeField(blank=True, null=True, verbose_name="delivered at")),
             ],
             options={
-                'verbose_name': 'webhook delivery',
-                'verbose_name_plural': 'webhook deliveries',
-                'ordering': ['-pk'],
+                "verbose_name": "webhook delivery",
+                "verbose_name_plural": "webhook deliveries",
+                "ordering": ["-pk"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookSubscription',
+            name="WebhookSubscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=100, verbose_name='name')),
-                ('url', models.URLField(max_length=500, verbose_name='URL')),
-                ('events', models.JSONField(default=list, verbose_name='events')),
-                ('secret_encrypted', models.TextField(editable=False)),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('created_by', models.CharField(blank=True, editable=False, max_length=150, verbose_name='created by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=100, verbose_name="name")),
+                ("url", models.URLField(max_length=500, verbose_name="URL")),
+                ("events", models.JSONField(default=list, verbose_name="events")),
+                ("secret_encrypted", models.TextField(editable=False)),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "created_by",
+                    models.CharField(blank=True, editable=False, max_length=150, verbose_name="created by"),
+                ),
             ],
             options={
-                'verbose_name': 'webhook subscription',
-                'verbose_name_plural': 'webhook subscriptions',
-                'ordering': ['pk'],
+                "verbose_name": "webhook subscription",
+                "verbose_name_plural": "webhook subscriptions",
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='IdempotencyKey',
+            name="IdempotencyKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('owner', models.CharField(max_length=150, verbose_name='caller')),
-                ('key', models.CharField(max_length=255, verbose_name='key')),
-                ('request_hash', models.CharField(max_length=64)),
-                ('method', models.CharField(max_length=8)),
-                ('path', models.CharField(max_length=500)),
-                ('response_status', models.PositiveSmallIntegerField(null=True)),
-                ('response_body', models.JSONField(null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("owner", models.CharField(max_length=150, verbose_name="caller")),
+                ("key", models.CharField(max_length=255, verbose_name="key")),
+                ("request_hash", models.CharField(max_length=64)),
+                ("method", models.CharField(max_length=8)),
+                ("path", models.CharField(max_length=500)),
+                ("response_status", models.PositiveSmallIntegerField(null=True)),
+                ("response_body", models.JSONField(null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created at"),
+                ),
             ],
             options={
-                'verbose_name': 'idempotency key',
-                'verbose_name_plural': 'idempotency keys',
-                'ordering': ['-pk'],
-                'constraints': [models.UniqueConstraint(fields=('owner', 'key'), name='idempotencykey_unique_owner_key')],
+                "verbose_name": "idempotency key",
+                "verbose_name_plural": "idempotency keys",
+                "ordering": ["-pk"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("owner", "key"), name="idempotencykey_unique_owner_key")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ShipmentClaim',
+            name="ShipmentClaim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('claimed_by', models.CharField(max_length=150, verbose_name='claimed by')),
-                ('claimed_at', models.DateTimeField(verbose_name='claimed at')),
-                ('expires_at', models.DateTimeField(db_index=True, verbose_name='expires at')),
-                ('api_key', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='oms.apikey')),
-                ('order', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='shipment_claim', to='orders.order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("claimed_by", models.CharField(max_length=150, verbose_name="claimed by")),
+                ("claimed_at", models.DateTimeField(verbose_name="claimed at")),
+                ("expires_at", models.DateTimeField(db_index=True, verbose_name="expires at")),
+                (
+                    "api_key",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="oms.apikey",
+                    ),
+                ),
+                (
+                    "order",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shipment_claim",
+                        to="orders.order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'shipment claim',
-                'verbose_name_plural': 'shipment claims',
-                'ordering': ['expires_at', 'pk'],
+                "verbose_name": "shipment claim",
+                "verbose_name_plural": "shipment claims",
+                "ordering": ["expires_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookAttempt',
+            name="WebhookAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='attempt')),
-                ('started_at', models.DateTimeField(verbose_name='started at')),
-                ('duration_ms', models.PositiveIntegerField(default=0, verbose_name='duration (ms)')),
-                ('status_code', models.PositiveIntegerField(blank=True, null=True, verbose_name='HTTP status')),
-                ('response_body', models.TextField(blank=True, verbose_name='response (truncated)')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_log', to='oms.webhookdelivery')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="attempt")),
+                ("started_at", models.DateTimeField(verbose_name="started at")),
+                ("duration_ms", models.PositiveIntegerField(default=0, verbose_name="duration (ms)")),
+                (
+                    "status_code",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="HTTP status"),
+                ),
+                ("response_body", models.TextField(blank=True, verbose_name="response (truncated)")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempt_log",
+                        to="oms.webhookdelivery",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'webhook attempt',
-                'verbose_name_plural': 'webhook attempts',
-                'ordering': ['delivery', 'number', 'pk'],
+                "verbose_name": "webhook attempt",
+                "verbose_name_plural": "webhook attempts",
+                "ordering": ["delivery", "number", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='webhookdelivery',
-            name='subscription',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='oms.webhooksubscription'),
+            model_name="webhookdelivery",
+            name="subscription",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to="oms.webhooksubscription",
+            ),
         ),
         migrations.AddIndex(
-            model_name='webhookdelivery',
-            index=models.Index(condition=models.Q(('status__in', ['pending', 'delivering'])), fields=['status', 'next_attempt_at'], name='webhookdelivery_open'),
+            model_name="webhookdelivery",
+            index=models.Index(
+                condition=models.Q(("status__in", ["pending", "delivering"])),
+                fields=["status", "next_attempt_at"],
+                name="webhookdelivery_open",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('dedupe_key', ''), _negated=True), fields=('subscription', 'event', 'dedupe_key'), name='webhookdelivery_one_per_dedupe_key'),
+            model_name="webhookdelivery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("dedupe_key", ""), _negated=True),
+                fields=("subscription", "event", "dedupe_key"),
+                name="webhookdelivery_one_per_dedupe_key",
+            ),
         ),
     ]
