@@ -7,6 +7,8 @@ worker killed mid-poll loses nothing: the next poll re-reads the window and find
 
 import logging
 import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -124,6 +126,25 @@ def _import_page(channel: Channel, adapter, page, result: PollResult) -> list[st
     ]
 
 
+def _fetched_ahead(adapter, pages: Iterator[list]) -> Iterator[list]:
+    """The adapter's pages, each next one fetched on a thread while the caller imports the one before, so the
+    shop's answers and our database work overlap. Only for adapters that say their fetching keeps nothing
+    that must wait for a page's import (`fetch_ahead`); the others are read in turn."""
+    if not getattr(adapter, "fetch_ahead", False):
+        yield from pages
+        return
+    end = object()
+    pool = ThreadPoolExecutor(1, thread_name_prefix="fetch-ahead")
+    try:
+        upcoming = pool.submit(next, pages, end)
+        while (page := upcoming.result()) is not end:
+            upcoming = pool.submit(next, pages, end)
+            yield page
+    finally:
+        # A failed import stops the poll at once: the fetch under way is left to end on its own.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def channel_poll(*, channel: Channel) -> PollResult:
     """Fetch the orders created or changed since the cursor (with overlap) and import each one."""
     result = PollResult(channel=channel.name)
@@ -139,7 +160,7 @@ def channel_poll(*, channel: Channel) -> PollResult:
         adapter = adapter_for(channel)
         try:
             previous: list[str] = []
-            for page in adapter.fetch_orders(since=since, until=until):
+            for page in _fetched_ahead(adapter, adapter.fetch_orders(since=since, until=until)):
                 ids = [raw.external_id for raw in page]
                 if ids and ids == previous:
                     # A flaky paginator served the same page twice, so the page after it was never seen:

@@ -85,6 +85,9 @@ class AmazonAdapter:
     lwa_client_secret, refresh_token, seller_id, marketplace_id)."""
 
     stock_batch_size = 1  # patchListingsItem takes one SKU per call
+    # Pages may be fetched while the one before is imported (channels.sync): the items cache and the search
+    # keep no state that an import must come first for.
+    fetch_ahead = True
 
     def __init__(
         self,

@@ -114,7 +114,10 @@ class FetchResult:
 
 
 class MarketplaceAdapter(Protocol):
-    """What the OMS asks of a marketplace. Each method raises AuthError, TransientError or AdapterError."""
+    """What the OMS asks of a marketplace. Each method raises AuthError, TransientError or AdapterError.
+
+    An adapter may set `fetch_ahead = True` when its next page can be fetched while the one before is
+    imported (its fetching remembers nothing that must wait for an import); channels.sync then overlaps them."""
 
     def fetch_orders(self, *, since: datetime, until: datetime) -> Iterator[list[RawOrder]]:
         """Orders created or changed in [since, until], page by page (a page may repeat an order)."""

@@ -98,6 +98,9 @@ class YahooAdapter:
     refresh_token, seller_id; optional public_key + public_key_version for 公開鍵認証)."""
 
     stock_batch_size = MAX_ITEMS  # setStock takes at most 1000 items a call
+    # Pages may be fetched while the one before is imported (channels.sync): listing and orderInfo keep no
+    # state that an import must come first for.
+    fetch_ahead = True
 
     def __init__(
         self,
