@@ -46,6 +46,41 @@ def _orders_for_mail(order_ids) -> dict[int, Order]:
     return orders
 
 
+class _Rows:
+    """Related rows already in hand, answering what templates ask of a related manager."""
+
+    def __init__(self, rows: list):
+        self._rows = rows
+
+    def all(self) -> list:
+        return list(self._rows)
+
+    def count(self) -> int:
+        return len(self._rows)
+
+    def exists(self) -> bool:
+        return bool(self._rows)
+
+    def first(self):
+        return self._rows[0] if self._rows else None
+
+    def __iter__(self):
+        return iter(self._rows)
+
+
+class OrderInHand:
+    """An order just saved by its caller, with its lines as saved and no shipment yet (a new order), for
+    rendering without reading it back. Anything else a template asks for is the order's own attribute."""
+
+    def __init__(self, order: Order, lines: list):
+        self._order = order
+        self.lines = _Rows(lines)
+        self.shipments = _Rows([])
+
+    def __getattr__(self, name):
+        return getattr(self._order, name)
+
+
 def mail_context(*, order: Order, extra_context: dict | None = None, loaded: bool = False) -> dict:
     """What every template can use: `order`, `shop_name`, `tracking_links`, plus the caller's extra values
     (e.g. `new_delivery_date` for the delivery-date change mail). Extra values win over the defaults.
@@ -81,12 +116,19 @@ def _render(subject_template: Template, body_template: Template, context: dict) 
     return RenderedMail(subject=subject, body=body)
 
 
-def mail_render_many(*, template: MailTemplate, order_ids) -> dict[int, RenderedMail]:
+def mail_render_many(
+    *, template: MailTemplate, order_ids, in_hand: dict[int, OrderInHand] | None = None
+) -> dict[int, RenderedMail]:
     """Render one template for many orders (intake confirms a whole page at once). Raises
-    TemplateSyntaxError when the template does not compile; an order that fails to render is left out."""
+    TemplateSyntaxError when the template does not compile; an order that fails to render is left out.
+    `in_hand`: orders the caller has just saved, rendered as they are instead of read back."""
     subject_template, body_template = Template(template.subject), Template(template.body)
     rendered = {}
-    for pk, order in _orders_for_mail(order_ids).items():
+    in_hand = in_hand or {}
+    orders: dict[int, object] = {pk: in_hand[pk] for pk in order_ids if pk in in_hand}
+    if missing := [pk for pk in order_ids if pk not in in_hand]:
+        orders.update(_orders_for_mail(missing))
+    for pk, order in orders.items():
         try:
             rendered[pk] = _render(subject_template, body_template, mail_context(order=order, loaded=True))
         # That order is queued one by one, which records the error.

@@ -57,7 +57,7 @@ from django.utils import timezone
 
 from notifications.delivery import is_permanent_failure, mail_deliver, outcome_unknown
 from notifications.models import OutboundMail
-from notifications.rendering import mail_render, mail_render_many
+from notifications.rendering import OrderInHand, mail_render, mail_render_many
 from notifications.selectors import mail_template_by_code, mails_queued_before, mails_sending_since_before
 from oms.actors import SYSTEM
 from orders.models import Order, OrderEvent
@@ -159,9 +159,12 @@ def mail_queue(
     return mail
 
 
-def mails_queue_many(*, orders: list[Order], template_code: str, actor: str) -> int:
+def mails_queue_many(
+    *, orders: list[Order], template_code: str, actor: str, lines: dict[int, list] | None = None
+) -> int:
     """`mail_queue` for a page of orders with a fixed number of queries (intake confirms whole pages).
     Orders already having this mail, or no e-mail, are skipped. Returns how many rows were queued.
+    `lines`: order pk -> its lines, for orders the caller has just created (rendered without reading back).
 
     Call inside the caller's transaction, like mail_queue. Any order that cannot go the fast way (its
     render failed, or a concurrent transaction queued it first) falls back to mail_queue on its own."""
@@ -178,7 +181,8 @@ def mails_queue_many(*, orders: list[Order], template_code: str, actor: str) -> 
     todo = [pk for pk in wanted if pk not in done]
     if not todo:
         return 0
-    rendered = mail_render_many(template=template, order_ids=todo)
+    in_hand = {pk: OrderInHand(wanted[pk], lines[pk]) for pk in todo if pk in lines} if lines else None
+    rendered = mail_render_many(template=template, order_ids=todo, in_hand=in_hand)
     rows = [
         OutboundMail(
             order_id=pk,

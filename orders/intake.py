@@ -350,6 +350,7 @@ def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], a
         orders=[order for order in orders if order.status in CONFIRMED],
         template_code="order_confirmation",
         actor=actor,
+        lines=lines_of,
     )
     return orders
 

@@ -247,3 +247,37 @@ def test_a_page_that_repeats_an_order_imports_it_once(shop):
     results = orders_import(channel=channel, items=[(canonical(), {"v": 1}), (canonical(), {"v": 1})])
 
     assert len(results) == 1 and Order.objects.count() == 1
+
+
+def test_a_pages_confirmation_mails_read_as_if_each_order_were_read_back(shop):
+    """Intake renders confirmation mails from the orders it has just saved; they must be what rendering
+    the stored order gives."""
+    from notifications.models import MailTemplate, OutboundMail
+    from notifications.rendering import mail_render
+    from orders.intake import orders_import
+
+    channel, _tshirt = shop
+    template = MailTemplate.objects.update_or_create(
+        code="order_confirmation",
+        defaults={
+            "name": "ご注文確認",
+            "subject": "【{{ shop_name }}】{{ order.external_id }} {{ order.get_status_display }}",
+            "body": "{{ order.buyer_name }} 様 {{ order.ordered_at }} {{ order.total }}円"
+            " {{ order.paid_at|date:'Y' }}\n"
+            "{% for line in order.lines.all %}{{ line.name }}×{{ line.quantity }}@{{ line.unit_price }}"
+            " {{ line.sku.code }}\n{% endfor %}{{ order.lines.count }}行 {{ order.get_delivery_time_display }}"
+            " {{ order.delivery_date|date:'n月j日' }} {% for s in order.shipments.all %}x{% endfor %}"
+            "{% for link in tracking_links %}{{ link.url }}{% endfor %} {{ order.channel.name }}",
+            "enabled": True,
+        },
+    )[0]
+    page = [(canonical(external_id=f"M-{n}", **buyer(n)), {"n": n}) for n in range(2)]  # 5 units: 2 orders
+
+    orders_import(channel=channel, items=page)
+
+    mails = OutboundMail.objects.filter(template=template).select_related("order").order_by("order_id")
+    assert mails.count() == 2
+    for mail in mails:
+        again = mail_render(template=template, order=Order.objects.get(pk=mail.order_id))
+        assert (mail.subject, mail.body) == (again.subject, again.body)
+        assert "Tシャツ ブラック M×2@2980 TSHIRT-BLK-M" in mail.body
