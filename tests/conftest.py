@@ -1,10 +1,24 @@
 """Fixtures shared by the whole suite."""
 
+import os
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 from django.db import connection
 
 # The marketplace simulators as subprocesses, for every test that talks to a shop over HTTP.
 from tests.channels.simulators.conftest import start_simulator  # noqa: F401
+
+
+def _worker_redis_url(url: str) -> str:
+    """Each pytest-xdist worker its own Redis database below the configured one (gw0: one below, gw1: two
+    below): every test starts by clearing the cache, which must not empty the other worker's cache."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base - 1 - int(worker[2:])) % 16}"))
 
 
 @pytest.fixture(autouse=True)
@@ -14,10 +28,14 @@ def _test_settings(settings):
     settings.SECURE_SSL_REDIRECT = False
     settings.OMS_SYNC_TRIGGERS = False
     settings.OMS_MAIL_TRIGGERS = False
+    redis_url = _worker_redis_url(settings.REDIS_URL)
+    if redis_url != settings.REDIS_URL:
+        settings.REDIS_URL = redis_url
+        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": redis_url}}
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
+def _clean_cache(_test_settings):
     from django.core.cache import cache
 
     cache.clear()
