@@ -58,11 +58,20 @@ def test_starting_an_action_records_a_job_and_enqueues_it_only_after_commit(
 def test_the_job_runs_as_a_celery_task_and_its_page_shows_it_done(
     login, remarks_order, settings, django_capture_on_commit_callbacks
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True  # the task runs in this process, on the same job row
+    # The task runs in this process, on the same job row. Set on Celery's own config too: once another test
+    # has read it, Celery no longer reads Django's settings.
+    from oms.celery import app
+
+    before = app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
     client = login("operator")
 
-    with django_capture_on_commit_callbacks(execute=True):  # the request's commit sends the task
-        response = client.post(reverse("dashboard:bulk_confirm"), {"orders": [remarks_order.pk]})
+    try:
+        with django_capture_on_commit_callbacks(execute=True):  # the request's commit sends the task
+            response = client.post(reverse("dashboard:bulk_confirm"), {"orders": [remarks_order.pk]})
+    finally:
+        app.conf.task_always_eager = before
 
     assert status_of(remarks_order) == S.READY
     page = client.get(response.url).content.decode()
