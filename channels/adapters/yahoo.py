@@ -132,6 +132,7 @@ class YahooAdapter:
         self.list_page_size = LIST_PAGE_SIZE
         self.detail_page_size = DETAIL_PAGE_SIZE
         self.change_lookback = CHANGE_LOOKBACK
+        self._ordered_at: dict[str, datetime] = {}  # OrderTime of the orders listed, for acknowledge()
 
     # ---- orders ---------------------------------------------------------------------------------------------
     def fetch_orders(self, *, since: datetime, until: datetime) -> Iterator[list[RawOrder]]:
@@ -149,6 +150,7 @@ class YahooAdapter:
                 row.order_id for row in rows if row.order_id not in taken and _wanted(row, since_second)
             ]
             taken.update(wanted)
+            self._ordered_at.update({row.order_id: row.ordered_at for row in rows if row.ordered_at})
             logger.info("yahoo orderList page rows=%d wanted=%d", len(rows), len(wanted))
             for start in range(0, len(wanted), self.detail_page_size):
                 yield side_by_side(self.fetch_order, wanted[start : start + self.detail_page_size])
@@ -172,11 +174,11 @@ class YahooAdapter:
         wanted = set(external_ids)
         if not wanted:
             return
-        unseen = {
-            row.order_id
-            for rows in self._list_pages({"OrderStatus": PROCESSING, "IsSeen": "false"})
-            for row in rows
-        }
+        condition = {"OrderStatus": PROCESSING, "IsSeen": "false"}
+        times = [self._ordered_at.get(order_id) for order_id in wanted]
+        if all(times):  # only the span these orders were placed in, not every unseen order of the store
+            condition.update(OrderTimeFrom=yahoo_time(min(times)), OrderTimeTo=yahoo_time(max(times)))
+        unseen = {row.order_id for rows in self._list_pages(condition) for row in rows}
         marked = sorted(wanted & unseen)
         side_by_side(self._mark_seen, marked)
         logger.info("yahoo acknowledge asked=%d marked_seen=%d", len(wanted), len(marked))
