@@ -108,6 +108,10 @@ def shipments_claim(
 
     One statement in its own transaction (module docstring): concurrent callers get disjoint batches."""
     limit = max(1, min(int(limit), MAX_CLAIM_BATCH))
+    if not _skips_locked_rows():
+        return _claim_serialised(
+            limit=limit, claimed_by=claimed_by, api_key=api_key, channel=channel, carrier=carrier
+        )
     table = ShipmentClaim._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         candidates = (
@@ -130,6 +134,40 @@ def shipments_claim(
             if claimed:
                 break
         return claimed
+
+
+def _skips_locked_rows() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _claim_serialised(
+    *, limit: int, claimed_by: str, api_key: ApiKey | None, channel: str | None, carrier: str | None
+) -> list[int]:
+    """The same claim for the embedded SQLite database (make run's default), which has neither SKIP LOCKED
+    nor now(): SQLite lets one writer at a time, and a claim row another caller wrote first makes the
+    conditional writes below skip that order, so callers still get disjoint batches."""
+    now = timezone.now()
+    with transaction.atomic():
+        candidates = list(
+            _ready(channel=channel, carrier=carrier)
+            .filter(~Exists(_active_claim()))
+            .order_by("ordered_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        claim = {
+            "api_key": api_key,
+            "claimed_by": claimed_by,
+            "claimed_at": now,
+            "expires_at": now + claim_lifetime(),
+        }
+        ShipmentClaim.objects.filter(order_id__in=candidates, expires_at__lte=now).update(**claim)
+        ShipmentClaim.objects.bulk_create(
+            [ShipmentClaim(order_id=pk, **claim) for pk in candidates], ignore_conflicts=True
+        )
+        mine = ShipmentClaim.objects.filter(
+            order_id__in=candidates, claimed_at=now, **_claimant(api_key, claimed_by)
+        )
+        return sorted(mine.values_list("order_id", flat=True))
 
 
 @transaction.atomic

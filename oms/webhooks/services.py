@@ -177,6 +177,25 @@ RETURNING id
 """
 
 
+def _insert_portable(rows: list[list]) -> list[int]:
+    """The outbox rows for the embedded SQLite database (make run's default), which lacks the JSON operators
+    of _INSERT: the same rows, without merging repeated events of one transaction (each is delivered)."""
+    subscriptions = list(WebhookSubscription.objects.filter(active=True).only("pk", "events"))
+    now = timezone.now()
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            subscription=subscription,
+            event=event,
+            payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
+            next_attempt_at=now,
+        )
+        for event, payload, _key in rows
+        for subscription in subscriptions
+        if event in subscription.events
+    )
+    return [delivery.pk for delivery in deliveries]
+
+
 def emit(event: str, payload) -> int:
     """Write the outbox rows of one event (see emit_batch); `payload` may be a function making it."""
     if event not in active_events():
@@ -205,12 +224,15 @@ def emit_batch(items, *, dedupe: list[str | None] | None = None) -> int:
     ]
     if not rows:
         return 0
-    sql = _INSERT.format(
-        table=WebhookDelivery._meta.db_table, subscriptions=WebhookSubscription._meta.db_table
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(rows, cls=DjangoJSONEncoder, ensure_ascii=False)])
-        ids = [row[0] for row in cursor.fetchall()]
+    if connection.vendor == "postgresql":
+        sql = _INSERT.format(
+            table=WebhookDelivery._meta.db_table, subscriptions=WebhookSubscription._meta.db_table
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [json.dumps(rows, cls=DjangoJSONEncoder, ensure_ascii=False)])
+            ids = [row[0] for row in cursor.fetchall()]
+    else:
+        ids = _insert_portable(rows)
     if ids and _setting("OMS_WEBHOOK_TRIGGERS", True):
         transaction.on_commit(lambda ids=ids: _enqueue_many([(pk, 0) for pk in ids]))
     return len(ids)

@@ -19,6 +19,9 @@ def labels_exported_record(exported: list, *, layout_name: str, carrier: str, ac
     of orders, and building that many model instances took longer than writing the file."""
     if not exported:
         return
+    if connection.vendor != "postgresql":
+        _record_portable(exported, layout_name=layout_name, carrier=carrier, actor=actor)
+        return
     statement = sql.SQL(
         """
         INSERT INTO {table} (order_id, kind, actor, message, after, created_at)
@@ -44,6 +47,25 @@ def labels_exported_record(exported: list, *, layout_name: str, carrier: str, ac
                 [_event_extra(report) for report in exported],
             ],
         )
+
+
+def _record_portable(exported: list, *, layout_name: str, carrier: str, actor: str) -> None:
+    """The same events for the embedded SQLite database (make run's default), which has no unnest."""
+    OrderEvent.objects.bulk_create(
+        OrderEvent(
+            order_id=report.order_id,
+            kind=EVENT_KIND,
+            actor=actor,
+            message=f"{layout_name} 送り状データ {report.labels}件（お客様管理番号 {report.customer_ref}）",
+            after={
+                "carrier": carrier,
+                "customer_ref": report.customer_ref,
+                "labels": report.labels,
+                **json.loads(_event_extra(report)),
+            },
+        )
+        for report in exported
+    )
 
 
 def _event_extra(report) -> str:

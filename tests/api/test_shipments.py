@@ -134,7 +134,15 @@ def test_without_a_key_the_ready_list_is_401(db):
 # ---- claims ----------------------------------------------------------------------------------------------
 
 
-def test_a_claim_takes_the_oldest_ready_orders_for_the_caller(warehouse_a, shop):
+@pytest.fixture(params=["skip-locked", "serialised"])
+def claim_way(request, monkeypatch):
+    """Both ways of claiming: PostgreSQL's one statement, and the one for the embedded SQLite database."""
+    if request.param == "serialised":
+        monkeypatch.setattr("shipping.claims._skips_locked_rows", lambda: False)
+    return request.param
+
+
+def test_a_claim_takes_the_oldest_ready_orders_for_the_caller(warehouse_a, shop, claim_way):
     orders = ready_orders(shop, 3)
 
     response = warehouse_a.post("/api/v1/shipments/claim/", {"limit": 2}, format="json")
@@ -146,7 +154,7 @@ def test_a_claim_takes_the_oldest_ready_orders_for_the_caller(warehouse_a, shop)
     assert response.json()["expires_at"]
 
 
-def test_a_second_worker_gets_other_orders_and_then_none(warehouse_a, warehouse_b, shop):
+def test_a_second_worker_gets_other_orders_and_then_none(warehouse_a, warehouse_b, shop, claim_way):
     orders = ready_orders(shop, 3)
     warehouse_a.post("/api/v1/shipments/claim/", {"limit": 2}, format="json")
 
@@ -170,7 +178,7 @@ def test_the_list_filters_by_claim(warehouse_a, warehouse_b, shop):
     assert theirs == []
 
 
-def test_an_expired_claim_can_be_taken_by_another_worker(warehouse_a, warehouse_b, shop):
+def test_an_expired_claim_can_be_taken_by_another_worker(warehouse_a, warehouse_b, shop, claim_way):
     [order] = ready_orders(shop, 1)
     warehouse_a.post("/api/v1/shipments/claim/", {"limit": 1}, format="json")
     ShipmentClaim.objects.filter(order=order).update(expires_at=timezone.now() - timedelta(seconds=1))

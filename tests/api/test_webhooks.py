@@ -271,6 +271,26 @@ def test_only_subscribed_events_are_written(shop, subscribe):
     assert list(WebhookDelivery.objects.values_list("event", flat=True)) == ["order.created"]
 
 
+def test_the_embedded_database_writes_the_same_outbox_rows(shop, subscribe, monkeypatch):
+    """SQLite (make run's default) lacks the JSON operators of the one-query insert: same rows, portably."""
+    channel, _skus = shop
+    subscribe("order.created")
+    subscribe("order.created", "order.held")
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+
+    orders_import(channel=channel, items=[(_canonical(n), {}) for n in range(1, 3)])
+    monkeypatch.undo()
+
+    created = WebhookDelivery.objects.filter(event="order.created").order_by("pk")
+    assert created.count() == 4  # two orders, two subscriptions
+    assert {d.payload["external_id"] for d in created} == {f"100001-20261126-{n:08d}" for n in (1, 2)}
+    assert {d.status for d in created} == {"pending"}
+    from orders.models import Hold
+
+    held = WebhookDelivery.objects.filter(event="order.held")
+    assert held.count() == Hold.objects.count() > 0  # one per hold: only the second subscription wants them
+
+
 def test_a_rolled_back_change_leaves_no_outbox_row(shop, subscribe):
     channel, skus = shop
     subscribe("order.held")
@@ -297,7 +317,9 @@ def test_a_hold_writes_order_held(shop, subscribe):
     assert delivery.payload["order"]["id"] == order.pk
 
 
-def test_stock_changes_write_one_row_per_sku_per_transaction_with_the_last_state(shop, subscribe):
+def test_stock_changes_write_one_row_per_sku_per_transaction_with_the_last_state(
+    shop, subscribe, on_postgres
+):
     _channel, skus = shop
     subscribe("stock.changed")
 

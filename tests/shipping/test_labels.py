@@ -497,6 +497,29 @@ def test_exported_orders_get_a_labels_exported_event():
     assert event.after["labels"] == 1
 
 
+def test_the_embedded_databases_export_writes_the_same_events(monkeypatch):
+    """SQLite (make run's default) has no unnest: its events are written the portable way, the same."""
+    from django.db import connection
+
+    first, second = _order("japanpost"), _order("japanpost")
+    _export("japanpost")
+    fast = {
+        e.order_id: (e.kind, e.actor, e.message, e.after)
+        for e in OrderEvent.objects.filter(kind="labels_exported")
+    }
+    OrderEvent.objects.filter(kind="labels_exported").delete()
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    _export("japanpost")
+    monkeypatch.undo()
+
+    portable = {
+        e.order_id: (e.kind, e.actor, e.message, e.after)
+        for e in OrderEvent.objects.filter(kind="labels_exported")
+    }
+    assert set(portable) == {first.pk, second.pk}
+    assert portable == fast
+
+
 def test_sender_comes_from_the_oms_sender_setting(settings):
     settings.OMS_SENDER = {
         "name": "さくら堂 出荷センター",
