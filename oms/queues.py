@@ -29,6 +29,7 @@ TASK_ROUTES = {
     "notifications.*": {"queue": "mail"},
     "oms.webhooks.*": {"queue": "mail"},  # webhook deliveries and their sweep
     "oms.tasks.bulk_job_run": {"queue": "heavy"},  # picking list PDFs, label exports over many orders
+    "oms.tasks.prune_idempotency_keys": {"queue": "heavy"},
     "*.tasks.*_pdf*": {"queue": "heavy"},
     "*.tasks.export_*": {"queue": "heavy"},
     "orders.tasks.personal_data_*": {"queue": "heavy"},

@@ -186,6 +186,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat copies these into django-celery-beat's tables at start; edit intervals there (admin) afterwards.
 CELERY_BEAT_SCHEDULE = {
+    "idempotency-prune": {
+        "task": "oms.tasks.prune_idempotency_keys",
+        "schedule": env.float("OMS_IDEMPOTENCY_PRUNE_SECONDS", default=3600.0),
+    },
     "stock-reconcile": {
         "task": "inventory.tasks.stock_reconcile",
         "schedule": env.float("OMS_RECONCILE_SECONDS", default=3600.0),
@@ -362,6 +366,8 @@ OMS_WEBHOOK_RETRY_BASE_SECONDS = env.float("OMS_WEBHOOK_RETRY_BASE_SECONDS", def
 OMS_WEBHOOK_READ_TIMEOUT = env.float("OMS_WEBHOOK_READ_TIMEOUT", default=10.0)
 # 3PL claims (shipping.claims): how long a claimed batch stays with its worker unless shipped or released.
 OMS_SHIPMENT_CLAIM_SECONDS = env.int("OMS_SHIPMENT_CLAIM_SECONDS", default=1800)
+# API Idempotency-Key answers are replayed for this long, then pruned (oms.api.idempotency).
+OMS_IDEMPOTENCY_KEY_HOURS = env.int("OMS_IDEMPOTENCY_KEY_HOURS", default=24)
 
 # Delivery wishes: shipping days from order to dispatch, how far ahead a wish may be, weekend shipping,
 # and how much later than the earliest possible delivery a wish waits in 印刷日待ち.

@@ -10,3 +10,11 @@ from oms.webhooks import tasks as webhook_tasks  # noqa: F401  (registers the we
 def bulk_job_run(job_id: int) -> None:
     """Run a bulk action on orders ticked in the order list (oms.dashboard.bulk)."""
     run(job_id=job_id)
+
+
+@shared_task
+def prune_idempotency_keys() -> int:
+    """Forget API idempotency keys past their keeping time (oms.api.idempotency)."""
+    from oms.api.idempotency import idempotency_keys_prune
+
+    return idempotency_keys_prune()

@@ -3,13 +3,17 @@
 The key row is inserted in the transaction that does the work, before the work: a concurrent request with
 the same key waits on the unique index until the first commits, then replays its answer. A refused or
 failed request rolls its key row back with everything else, so it may be retried with the same key.
+Keys are kept OMS_IDEMPOTENCY_KEY_HOURS (24) hours; an hourly beat task prunes older ones.
 """
 
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
@@ -82,3 +86,11 @@ def _replay(row: IdempotencyKey, request_hash: str) -> Response:
             field=HEADER,
         )
     return Response(row.response_body, status=row.response_status, headers={REPLAY_HEADER: "true"})
+
+
+def idempotency_keys_prune() -> int:
+    """Forget the keys older than OMS_IDEMPOTENCY_KEY_HOURS (a retry that late is a new request); returns
+    how many were deleted."""
+    cutoff = timezone.now() - timedelta(hours=settings.OMS_IDEMPOTENCY_KEY_HOURS)
+    deleted, _by_model = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -407,3 +407,19 @@ def test_posting_tracking_numbers_needs_shipments_write(make_client, shop):
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "missing_scope"
+
+
+def test_idempotency_keys_are_forgotten_after_their_keeping_time(warehouse_a, shop, settings):
+    from oms.models import IdempotencyKey
+    from oms.tasks import prune_idempotency_keys
+
+    settings.OMS_IDEMPOTENCY_KEY_HOURS = 24
+    old = IdempotencyKey.objects.create(owner="key:1", key="old", request_hash="x", method="POST", path="/")
+    fresh = IdempotencyKey.objects.create(
+        owner="key:1", key="fresh", request_hash="x", method="POST", path="/"
+    )
+    IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
+
+    assert prune_idempotency_keys.apply().get() == 1
+
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == [fresh.key]
