@@ -1,5 +1,6 @@
-"""Backup and restore (docs/operations.md): scripts/backup.sh dumps a seeded database with pg_dump -Fc,
-scripts/restore.sh restores it into a new database, and every table comes back with every row."""
+"""Backup and restore (docs/operations.md): `backup_database` dumps a seeded database with pg_dump -Fc,
+`restore_database` restores it into a new database, and every table comes back with every row; the embedded
+SQLite file makes the same round trip."""
 
 import os
 import subprocess
@@ -68,7 +69,7 @@ def test_a_backup_restores_into_a_new_database_with_every_row(
     env = {**os.environ, "DATABASE_URL": source}
 
     dumped = subprocess.run(
-        ["bash", "scripts/backup.sh", str(tmp_path / "oms.dump")],
+        [sys.executable, "manage.py", "backup_database", "--out", str(tmp_path / "oms.dump")],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -77,7 +78,7 @@ def test_a_backup_restores_into_a_new_database_with_every_row(
     )
     assert dumped.returncode == 0, dumped.stderr
     restored = subprocess.run(
-        ["bash", "scripts/restore.sh", str(tmp_path / "oms.dump"), target],
+        [sys.executable, "manage.py", "restore_database", str(tmp_path / "oms.dump"), target],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -102,7 +103,7 @@ def test_a_backup_restores_into_a_new_database_with_every_row(
 def test_restore_refuses_a_database_that_is_not_empty(on_postgres, tmp_path):
     dump = tmp_path / "oms.dump"
     subprocess.run(
-        ["bash", "scripts/backup.sh", str(dump)],
+        [sys.executable, "manage.py", "backup_database", "--out", str(dump)],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": _url(connection.settings_dict["NAME"])},
         check=True,
@@ -111,11 +112,60 @@ def test_restore_refuses_a_database_that_is_not_empty(on_postgres, tmp_path):
     )
 
     again = subprocess.run(
-        ["bash", "scripts/restore.sh", str(dump), _url(connection.settings_dict["NAME"])],
+        [sys.executable, "manage.py", "restore_database", str(dump), _url(connection.settings_dict["NAME"])],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
 
-    assert again.returncode == 2 and "restore into an empty database" in again.stderr
+    assert again.returncode == 1 and "restore into an empty database" in again.stderr
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_embedded_sqlite_file_backs_up_while_open_and_restores_into_a_new_file(tmp_path):
+    """make run's default database: SQLite's online backup copies it while another connection holds it open
+    with a write half done, and the copy has every committed row and none of the uncommitted."""
+    import sqlite3
+
+    live = tmp_path / "oms.sqlite3"
+    with sqlite3.connect(live) as db:
+        db.execute("create table orders (id integer primary key, buyer text)")
+        db.executemany("insert into orders (buyer) values (?)", [(f"顧客 {n}号",) for n in range(500)])
+    writer = sqlite3.connect(live)
+    writer.execute("begin")
+    writer.execute("insert into orders (buyer) values ('未確定')")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"SQLITE_PATH": str(live), "OMS_VAR_DIR": str(tmp_path)}
+
+    dumped = _manage("backup_database", "--out", str(tmp_path / "copy.sqlite3"), env=env)
+    writer.rollback()
+    writer.close()
+    restored = _manage(
+        "restore_database", str(tmp_path / "copy.sqlite3"), f"sqlite:///{tmp_path}/new.sqlite3", env=env
+    )
+    again = _manage("restore_database", str(tmp_path / "copy.sqlite3"), f"sqlite:///{live}", env=env)
+
+    assert dumped.returncode == 0, dumped.stderr
+    assert dumped.stdout.strip() == str(tmp_path / "copy.sqlite3")
+    assert restored.returncode == 0, restored.stderr
+    with sqlite3.connect(tmp_path / "new.sqlite3") as db:
+        assert db.execute("select count(*), min(buyer) from orders").fetchone() == (500, "顧客 0号")
+    assert again.returncode == 1 and "already holds a database" in again.stderr
+
+
+def test_a_backup_never_overwrites_a_file(tmp_path):
+    existing = tmp_path / "yesterday.dump"
+    existing.write_bytes(b"keep me")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"SQLITE_PATH": str(tmp_path / "oms.sqlite3"), "OMS_VAR_DIR": str(tmp_path)}
+
+    done = _manage("backup_database", "--out", str(existing), env=env)
+
+    assert done.returncode == 1 and "exists; choose a new file name" in done.stderr
+    assert existing.read_bytes() == b"keep me"
