@@ -119,6 +119,7 @@ def test_an_operator_signs_in_sees_the_counts_finds_an_order_by_phone_and_opens_
     page.click("text=受注一覧")
     page.fill("input[name=q]", UNIQUE_PHONE.replace("-", ""))  # typed without hyphens
     page.click("form[role=search] button[type=submit]")
+    page.wait_for_url(re.compile(r"/orders/\?q=\d+"))  # the results page loaded, not the list before it
     rows = page.locator("table.orders tbody tr")
     assert rows.count() == 1
     rows.first.locator("td.mono a").click()
