@@ -8,60 +8,25 @@ import requests
 from django.core.cache import cache
 from django.utils import timezone
 
-from channels.adapters import http
 from channels.adapters.amazon import AmazonAdapter
 from channels.adapters.amazon_parse import JST
 from channels.adapters.base import AdapterError, AuthError, ShipmentUpdate, StockUpdate
 from channels.adapters.tokens import token_cache_key
+from tests.channels.conftest import base_order, post_order, sim_channel, stats
+from tests.channels.conftest import view as sim_order
 from tests.channels.simulators.conftest import start_simulator  # noqa: F401
-from tests.factories import ChannelFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_cache", "fresh_client_buckets")]
 
 ALL_FAULTS = ["500", "503", "429", "timeout", "malformed"]
 WISHED_DAY = date.today() + timedelta(days=5)
 
 
 def canonical_order(**changes: object) -> dict:
-    order = {
-        "items": [
-            {"sku": "TSHIRT-BLK-M", "quantity": 2, "price": 2980},
-            {"sku": "SOCKS-WHT-L", "quantity": 1, "price": 980},
-        ],
-        "buyer": {
-            "name": "山田 太郎",
-            "kana": "ヤマダ タロウ",
-            "email": "taro@example.jp",
-            "phone": "090-1234-5678",
-        },
-        "ship_to": {
-            "name": "山田 花子",
-            "postal_code": "100-0001",
-            "prefecture": "東京都",
-            "city": "千代田区",
-            "address1": "千代田1-1",
-            "address2": "パレス千代田 101号室",
-            "phone": "090-1234-5678",
-        },
-        "delivery_date": WISHED_DAY.isoformat(),
-        "delivery_time": "14-16",
-        "payment": "credit_card",
-        "remarks": "ギフト包装でお願いします",
-    }
+    """The base order to another recipient, wished for five days from now, with a gift remark."""
+    order = base_order(delivery_date=WISHED_DAY.isoformat(), remarks="ギフト包装でお願いします")
+    order["ship_to"]["name"] = "山田 花子"
     return order | changes
-
-
-@pytest.fixture(autouse=True)
-def _local_cache(settings):
-    """Tokens and cached order items go to a per-process memory cache, emptied for each test."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_client_buckets(monkeypatch):
-    """Each test starts with full client-side buckets (a simulator may get a port an earlier one had)."""
-    monkeypatch.setattr(http, "_BUCKETS", {})
 
 
 @pytest.fixture
@@ -72,9 +37,7 @@ def sim(start_simulator, monkeypatch):  # noqa: F811
 
 
 def make_adapter(sim, *, rate_limits: bool = True, **credential_changes: str) -> AmazonAdapter:
-    channel = ChannelFactory(
-        kind="amazon", base_url=sim.url, credentials=sim.credentials | credential_changes
-    )
+    channel = sim_channel(sim, **credential_changes)
     return AmazonAdapter(channel, backoff_base=0.01, backoff_cap=0.05, rate_limits=rate_limits)
 
 
@@ -93,9 +56,7 @@ def adapter(sim) -> AmazonAdapter:
 
 
 def place(sim, **changes: object) -> str:
-    answer = sim.control("POST", "orders", json=canonical_order(**changes))
-    assert answer.status_code == 201, answer.text
-    return answer.json()["order_id"]
+    return post_order(sim, canonical_order(**changes))
 
 
 def poll(adapter: AmazonAdapter, since: datetime | None = None) -> dict:
@@ -105,16 +66,8 @@ def poll(adapter: AmazonAdapter, since: datetime | None = None) -> dict:
     return {raw.external_id: raw for page in pages for raw in page}
 
 
-def stats(sim) -> dict:
-    return sim.control("GET", "stats").json()
-
-
 def listed(sim, sku: str) -> int:
     return sim.control("GET", f"listings/{sku}").json()["quantity"]
-
-
-def sim_order(sim, order_id: str) -> dict:
-    return sim.control("GET", f"orders/{order_id}").json()
 
 
 # ---- orders -----------------------------------------------------------------------------------------------

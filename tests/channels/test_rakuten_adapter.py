@@ -5,7 +5,6 @@ import time
 from datetime import date, datetime, timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from channels.adapters.base import (
@@ -19,47 +18,27 @@ from channels.adapters.base import (
 from channels.adapters.rakuten import RakutenAdapter
 from channels.adapters.rakuten_parse import JST, delivery_slot
 from channels.simulators import rakuten_render as render
+from tests.channels.conftest import (
+    base_order,
+    fetched,
+    fetched_ids,
+    next_second,
+    post_order,
+    sim_channel,
+    stats,
+    view,
+)
 from tests.channels.simulators.conftest import start_simulator  # noqa: F401
 from tests.factories import ChannelFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_cache")]
 
 
 def canonical_order(**changes: object) -> dict:
-    order = {
-        "items": [
-            {"sku": "TSHIRT-BLK-M", "quantity": 2, "price": 2980},
-            {"sku": "SOCKS-WHT-L", "quantity": 1, "price": 980},
-        ],
-        "buyer": {
-            "name": "山田 太郎",
-            "kana": "ヤマダ タロウ",
-            "email": "taro@example.jp",
-            "phone": "090-1234-5678",
-        },
-        "ship_to": {
-            "name": "山田 太郎",
-            "kana": "ヤマダ タロウ",
-            "postal_code": "100-0001",
-            "prefecture": "東京都",
-            "city": "千代田区",
-            "address1": "千代田1-1",
-            "address2": "パレス千代田 101号室",
-            "phone": "090-1234-5678",
-        },
-        "delivery_date": "2026-12-05",
-        "delivery_time": "14-16",
-        "payment": "credit_card",
-        "remarks": "不在時は宅配ボックスへ",
-    }
+    """The base order with a kana reading for the ship-to too (RMS keeps one)."""
+    order = base_order()
+    order["ship_to"]["kana"] = "ヤマダ タロウ"
     return order | changes
-
-
-@pytest.fixture(autouse=True)
-def _local_cache(settings):
-    """The change memory goes to a per-process memory cache, emptied for each test."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    cache.clear()
 
 
 @pytest.fixture
@@ -68,8 +47,7 @@ def sim(start_simulator):  # noqa: F811
 
 
 def make_adapter(sim, *, rate_limits: bool = False, **options) -> RakutenAdapter:
-    credentials = sim.credentials | options.pop("credentials", {})
-    channel = ChannelFactory(kind="rakuten", base_url=sim.url, credentials=credentials)
+    channel = sim_channel(sim, **options.pop("credentials", {}))
     options.setdefault("backoff_base", 0.01)
     return RakutenAdapter(channel, rate_limits=rate_limits, **options)
 
@@ -80,32 +58,11 @@ def adapter(sim) -> RakutenAdapter:
 
 
 def place(sim, **changes: object) -> str:
-    answer = sim.control("POST", "orders", json=canonical_order(**changes))
-    assert answer.status_code == 201, answer.text
-    return answer.json()["order_id"]
-
-
-def view(sim, order_id: str) -> dict:
-    return sim.control("GET", f"orders/{order_id}").json()
+    return post_order(sim, canonical_order(**changes))
 
 
 def requests_made(sim) -> int:
-    return sim.control("GET", "stats").json()["requests"]
-
-
-def fetched(adapter: RakutenAdapter, since: datetime, until: datetime | None = None) -> list[RawOrder]:
-    until = until or timezone.now() + timedelta(seconds=1)
-    return [raw for page in adapter.fetch_orders(since=since, until=until) for raw in page]
-
-
-def fetched_ids(adapter: RakutenAdapter, since: datetime, until: datetime | None = None) -> list[str]:
-    return [raw.external_id for raw in fetched(adapter, since, until)]
-
-
-def later_window() -> datetime:
-    """A window start after every order placed so far (RMS timestamps are whole seconds)."""
-    time.sleep(1.05)
-    return timezone.now()
+    return stats(sim)["requests"]
 
 
 @pytest.fixture
@@ -366,18 +323,18 @@ def test_fetch_orders_splits_a_window_longer_than_63_days(sim, adapter):
 
 def test_fetch_orders_reads_orders_still_waiting_for_confirmation_outside_the_window(sim, adapter):
     order_id = place(sim)
-    since = later_window()
+    since = next_second()
 
     assert fetched_ids(adapter, since) == [order_id]  # still 100: the shop waits for us
 
     adapter.acknowledge([order_id])
-    assert order_id not in fetched_ids(adapter, later_window())
+    assert order_id not in fetched_ids(adapter, next_second())
 
 
 def test_fetch_orders_sees_an_order_confirmed_in_the_window_as_paid(sim, adapter):
     order_id = place(sim, payment="bank_transfer")
     [first] = fetched(adapter, timezone.now() - timedelta(minutes=1))
-    since = later_window()
+    since = next_second()
 
     adapter.acknowledge([order_id])
     [again] = fetched(adapter, since)
@@ -390,7 +347,7 @@ def test_fetch_orders_sees_an_order_confirmed_in_the_window_as_paid(sim, adapter
 def test_fetch_orders_sees_a_cancellation_once(sim, adapter):
     order_id = place(sim)
     adapter.acknowledge([order_id])
-    since = later_window()
+    since = next_second()
     assert fetched_ids(adapter, since) == []
 
     sim.control("POST", f"orders/{order_id}/cancel")
@@ -406,7 +363,7 @@ def test_fetch_orders_hands_a_cancellation_over_again_when_its_page_was_not_take
     order_id = place(sim)
     adapter.acknowledge([order_id])
     sim.control("POST", f"orders/{order_id}/cancel")
-    since = later_window()
+    since = next_second()
 
     pages = adapter.fetch_orders(since=since, until=timezone.now())
     assert [raw.external_id for raw in next(pages)] == [order_id]
@@ -419,7 +376,7 @@ def test_fetch_orders_hands_a_cancellation_over_again_when_its_page_was_not_take
 def test_fetch_orders_sees_shipping_reported_in_the_window(sim, adapter):
     order_id = place(sim)
     adapter.acknowledge([order_id])
-    since = later_window()
+    since = next_second()
 
     adapter.push_shipment(shipment(order_id))
     [shipped] = fetched(adapter, since)

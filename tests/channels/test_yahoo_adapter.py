@@ -9,7 +9,6 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from channels.adapters import http
 from channels.adapters.base import (
     AdapterError,
     AuthError,
@@ -22,50 +21,12 @@ from channels.adapters.tokens import token_cache_key as cache_key
 from channels.adapters.yahoo import YahooAdapter
 from channels.adapters.yahoo_auth import signature_headers
 from channels.adapters.yahoo_parse import JST
+from tests.channels.conftest import fetched_ids, next_second, place, sim_channel, stats, view
 from tests.channels.simulators.conftest import start_simulator  # noqa: F401
-from tests.factories import ChannelFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_cache", "fresh_client_buckets")]
 
 ALL_FAULTS = ["500", "503", "429", "timeout", "malformed"]
-
-
-def canonical_order(**changes: object) -> dict:
-    order = {
-        "items": [
-            {"sku": "TSHIRT-BLK-M", "quantity": 2, "price": 2980},
-            {"sku": "SOCKS-WHT-L", "quantity": 1, "price": 980},
-        ],
-        "buyer": {
-            "name": "山田 太郎",
-            "kana": "ヤマダ タロウ",
-            "email": "taro@example.jp",
-            "phone": "090-1234-5678",
-        },
-        "ship_to": {
-            "name": "山田 太郎",
-            "postal_code": "100-0001",
-            "prefecture": "東京都",
-            "city": "千代田区",
-            "address1": "千代田1-1",
-            "address2": "パレス千代田 101号室",
-            "phone": "090-1234-5678",
-        },
-        "delivery_date": "2026-12-05",
-        "delivery_time": "14-16",
-        "payment": "credit_card",
-        "remarks": "不在時は宅配ボックスへ",
-    }
-    return order | changes
-
-
-@pytest.fixture(autouse=True)
-def _fresh_client_state(settings, monkeypatch):
-    """Tokens go to a per-process memory cache and client-side buckets start full, for each test: both are
-    process-wide and keyed by channel pk, which the next test's channel may reuse."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    cache.clear()
-    monkeypatch.setattr(http, "_BUCKETS", {})
 
 
 @pytest.fixture
@@ -74,38 +35,19 @@ def sim(start_simulator):  # noqa: F811
 
 
 def make_adapter(sim, *, backoff_base: float = 0.01, **credential_changes: str) -> YahooAdapter:
-    channel = ChannelFactory(kind="yahoo", base_url=sim.url, credentials=sim.credentials | credential_changes)
-    return YahooAdapter(channel, backoff_base=backoff_base)
+    return YahooAdapter(sim_channel(sim, **credential_changes), backoff_base=backoff_base)
+
+
+def make_faultable_adapter(sim) -> YahooAdapter:
+    """Short timeouts and more attempts, for the fault tests."""
+    adapter = YahooAdapter(sim_channel(sim), timeout=(1.0, 0.25), backoff_base=0.01)
+    adapter.http.max_attempts = adapter.auth_http.max_attempts = 12
+    return adapter
 
 
 @pytest.fixture
 def adapter(sim) -> YahooAdapter:
     return make_adapter(sim)
-
-
-def place(sim, **changes: object) -> str:
-    answer = sim.control("POST", "orders", json=canonical_order(**changes))
-    assert answer.status_code == 201, answer.text
-    return answer.json()["order_id"]
-
-
-def view(sim, order_id: str) -> dict:
-    return sim.control("GET", f"orders/{order_id}").json()
-
-
-def stats(sim) -> dict:
-    return sim.control("GET", "stats").json()
-
-
-def fetched_ids(adapter: YahooAdapter, since: datetime, until: datetime | None = None) -> list[str]:
-    until = until or timezone.now() + timedelta(seconds=1)
-    return [raw.external_id for page in adapter.fetch_orders(since=since, until=until) for raw in page]
-
-
-def next_second() -> datetime:
-    """Sleep past the current second: Yahoo's timestamps are whole seconds."""
-    time.sleep(1.05)
-    return timezone.now()
 
 
 # ---- parse_order: every field ------------------------------------------------------------------------------
@@ -502,12 +444,7 @@ def test_public_key_signature_headers_carry_the_seller_and_time():
 @pytest.mark.parametrize("kind", [*ALL_FAULTS, "duplicate_page"])
 def test_each_kind_of_fault_is_retried_until_the_call_succeeds(sim, kind):
     placed = [place(sim) for _ in range(4)]
-    adapter = YahooAdapter(
-        ChannelFactory(kind="yahoo", base_url=sim.url, credentials=sim.credentials),
-        timeout=(1.0, 0.25),
-        backoff_base=0.01,
-    )
-    adapter.http.max_attempts = adapter.auth_http.max_attempts = 12
+    adapter = make_faultable_adapter(sim)
     adapter.list_page_size = 1
     adapter.tokens.get()  # the token endpoint allows 1 request a second: keep its retries out of this test
     sim.control("POST", "faults", json={"error_rate": 0.5, "kinds": [kind], "timeout_seconds": 0.4})
@@ -520,12 +457,7 @@ def test_each_kind_of_fault_is_retried_until_the_call_succeeds(sim, kind):
 
 def test_every_call_succeeds_with_thirty_percent_mixed_faults(sim):
     placed = [place(sim) for _ in range(4)]
-    adapter = YahooAdapter(
-        ChannelFactory(kind="yahoo", base_url=sim.url, credentials=sim.credentials),
-        timeout=(1.0, 0.25),
-        backoff_base=0.01,
-    )
-    adapter.http.max_attempts = adapter.auth_http.max_attempts = 12
+    adapter = make_faultable_adapter(sim)
     sim.control("POST", "faults", json={"error_rate": 0.3, "kinds": ALL_FAULTS, "timeout_seconds": 0.4})
 
     pages = list(adapter.fetch_orders(since=timezone.now() - timedelta(minutes=1), until=timezone.now()))

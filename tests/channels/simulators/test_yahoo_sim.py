@@ -11,6 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from tests.channels.conftest import base_order, post_order
+
 JST = timezone(timedelta(hours=9))
 API = "/ShoppingWebService/V1"
 SELLER = "demo-store"
@@ -19,32 +21,12 @@ REFRESH = "demo-yahoo-refresh-token"
 
 
 def canonical_order(**changes: object) -> dict:
-    order = {
-        "items": [
-            {"sku": "TSHIRT-BLK-M", "quantity": 2, "price": 2980},
-            {"sku": "SET-GIFT-A", "quantity": 1, "price": 4980},
-        ],
-        "buyer": {
-            "name": "山田 太郎",
-            "kana": "ヤマダ タロウ",
-            "email": "taro@example.jp",
-            "phone": "090-1234-5678",
-        },
-        "ship_to": {
-            "name": "山田 太郎",
-            "postal_code": "100-0001",
-            "prefecture": "東京都",
-            "city": "千代田区",
-            "address1": "千代田1-1",
-            "address2": "パレス千代田 101号室",
-            "phone": "090-1234-5678",
-        },
-        "delivery_date": "2026-12-05",
-        "delivery_time": "14-16",
-        "payment": "credit_card",
-        "remarks": "",
-    }
-    return order | changes
+    """The base order with a gift set in place of the socks, and no remarks."""
+    items = [
+        {"sku": "TSHIRT-BLK-M", "quantity": 2, "price": 2980},
+        {"sku": "SET-GIFT-A", "quantity": 1, "price": 4980},
+    ]
+    return base_order(items=items, remarks="") | changes
 
 
 @pytest.fixture
@@ -85,9 +67,7 @@ def xml(response: requests.Response) -> ET.Element:
 
 
 def place(sim, **changes: object) -> str:
-    answer = sim.control("POST", "orders", json=canonical_order(**changes))
-    assert answer.status_code == 201, answer.text
-    return answer.json()["order_id"]
+    return post_order(sim, canonical_order(**changes))
 
 
 def yahoo_time(moment: datetime) -> str:
