@@ -515,21 +515,30 @@ def test_a_sale_takes_the_units_off_the_shown_stock(yahoo, token):
 
 # ---- rate limits, faults, unknown paths ----------------------------------------------------------------
 def test_the_eleventh_call_in_a_burst_to_one_api_is_forbidden(start_simulator):
+    """Each API allows a burst of 10 and refills 10 per second: of 25 calls sent at once, the first 10 pass,
+    at most one more per 100 ms the burst took (a busy machine spreads it out), and the rest are refused."""
     sim = start_simulator("yahoo", rate_limits="real")
     token = fetch_token(sim).json()["access_token"]
-    start_together = threading.Barrier(11)
+    burst = 25
+    start_together = threading.Barrier(burst)
 
-    def get_stock(_: int) -> requests.Response:
-        start_together.wait()  # all 11 inside a few ms: the bucket refills 1 call per 100 ms
-        return form_call(sim, "getStock", {"seller_id": SELLER, "item_code": "tshirt"}, token)
+    def get_stock(_: int) -> tuple[requests.Response, float]:
+        start_together.wait()
+        answer = form_call(sim, "getStock", {"seller_id": SELLER, "item_code": "tshirt"}, token)
+        return answer, time.monotonic()
 
-    with ThreadPoolExecutor(max_workers=11) as pool:
-        answers = list(pool.map(get_stock, range(11)))
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=burst) as pool:
+        answers = list(pool.map(get_stock, range(burst)))
+    took = max(done for _answer, done in answers) - started
     other_api = call(sim, "orderList", order_list_body(), token)
 
-    assert sorted(a.status_code for a in answers) == [200] * 10 + [403]
-    refused = next(a for a in answers if a.status_code == 403)
-    assert error_message(refused) == "Your Request was Forbidden"
+    passed = [answer for answer, _done in answers if answer.status_code == 200]
+    refused = [answer for answer, _done in answers if answer.status_code != 200]
+    assert 10 <= len(passed) <= 10 + int(took * 10) + 1, (len(passed), took)
+    assert refused, f"all {burst} calls passed in {took:.2f} s"
+    assert {answer.status_code for answer in refused} == {403}
+    assert {error_message(answer) for answer in refused} == {"Your Request was Forbidden"}
     assert other_api.status_code == 200  # each API has its own 10 req/s
 
 
