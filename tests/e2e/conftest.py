@@ -11,6 +11,7 @@ from channels.services import channel_schedule_sync
 from channels.sync import channel_push_stock
 from oms.demo import demo_seed
 from oms.processes import CeleryProcesses
+from tests.channels.conftest import base_order
 from tests.notifications.smtp_server import CollectingHandler, smtp_server
 
 KINDS = ("rakuten", "yahoo", "amazon")
@@ -85,30 +86,11 @@ def smtp(celery_processes, settings):
 
 
 def canonical_order(sku: str, quantity: int = 1, **changes) -> dict:
-    order = {
-        "items": [{"sku": sku, "quantity": quantity, "price": 2980}],
-        "buyer": {
-            "name": "山田 太郎",
-            "kana": "ヤマダ タロウ",
-            "email": "taro@example.jp",
-            "phone": "090-1234-5678",
-        },
-        "ship_to": {
-            "name": "山田 花子",
-            "postal_code": "100-0001",
-            "prefecture": "東京都",
-            "city": "千代田区",
-            "address1": "千代田1-1",
-            "address2": "皇居外苑ビル 3F",
-            "phone": "03-1234-5678",
-        },
-        "delivery_date": "2026-12-05",
-        "delivery_time": "14-16",
-        "payment": "cod",
-        "remarks": "",
-    }
-    order.update(changes)
-    return order
+    """The simulators' sample order with one line of `sku`, sent to someone else at an office, paid on
+    delivery (代引); `changes` replace whole top-level keys."""
+    order = base_order(items=[{"sku": sku, "quantity": quantity, "price": 2980}], payment="cod", remarks="")
+    order["ship_to"] |= {"name": "山田 花子", "address2": "皇居外苑ビル 3F", "phone": "03-1234-5678"}
+    return order | changes
 
 
 @pytest.fixture
