@@ -1,11 +1,14 @@
 """The demo data set: a Japanese apparel and food shop on three marketplaces, pointed at the local simulators.
 
-`demo_seed()` only creates what is missing, so running it twice changes nothing.
+`demo_seed()` only creates what is missing, so running it twice changes nothing. The simulators keep nothing
+between runs, so `seed_demo` (each `make run`, compose's setup) also has every listing of a shop that points
+at a simulator sent again: `demo_simulators_restock()`.
 """
 
 import os
 import secrets
 from dataclasses import dataclass, field
+from urllib.parse import urlparse
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -281,7 +284,7 @@ def _channels(result: DemoResult, skus: list[SKU]) -> None:
                 credentials.update(
                     inquiry_maildir=amazon_maildir(),
                     reply_from="shop@example.jp",
-                    smtp_host=SIMULATOR_HOST,
+                    smtp_host=urlparse(simulator_url("amazon")).hostname or SIMULATOR_HOST,
                     smtp_port=AMAZON_SIM_SMTP_PORT,
                 )
             channel.credentials = credentials
@@ -334,6 +337,18 @@ def _users(result: DemoResult) -> None:
         with LOGIN_FILE.open("a", encoding="utf-8") as out:
             out.write("\n".join(lines) + "\n")
         LOGIN_FILE.chmod(0o600)
+
+
+def demo_simulators_restock() -> int:
+    """Mark every listing of the shops that point at a simulator to be sent again; the listings marked.
+
+    A simulator starts empty: until it is told each quantity again it shows no stock and its shoppers buy
+    nothing. Beat's stock push sends them as soon as the simulators answer (a push that fails stays pending)."""
+    marked = 0
+    for channel in Channel.objects.filter(kind__in=sorted(SIMULATOR_PORTS)):
+        if channel.base_url.rstrip("/") == simulator_url(channel.kind).rstrip("/"):
+            marked += channel.listings.update(needs_push=True, last_pushed_quantity=None)
+    return marked
 
 
 @transaction.atomic

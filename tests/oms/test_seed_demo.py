@@ -86,3 +86,31 @@ def test_running_it_twice_changes_nothing(seeded, capsys):
 
     assert _snapshot() == before
     assert "nothing changed" in capsys.readouterr().out
+
+
+def test_running_it_again_has_the_simulator_shops_told_every_quantity_again(seeded, capsys):
+    """The simulators start empty on each make run: without this their shoppers found nothing to buy."""
+    Listing.objects.update(needs_push=False, last_pushed_quantity=5)
+    real = Channel.objects.get(kind="yahoo")
+    real.base_url = "https://circus.shopping.yahooapis.jp"  # connected to the real shop: left alone
+    real.save(update_fields=["base_url"])
+
+    call_command("seed_demo")
+
+    again = Listing.objects.filter(needs_push=True, last_pushed_quantity=None)
+    assert set(again.values_list("channel__kind", flat=True)) == {"rakuten", "amazon"}
+    assert again.count() == Listing.objects.exclude(channel=real).count()
+    assert not real.listings.filter(needs_push=True).exists()
+    assert f"{again.count()} listings of the simulator shops will be sent again" in capsys.readouterr().out
+
+
+def test_the_amazon_relay_is_reached_on_the_simulators_host(tmp_path, monkeypatch):
+    """Under docker compose the simulator is another container (OMS_SIM_AMAZON_URL=http://amazon:8103)."""
+    monkeypatch.setattr("oms.demo.LOGIN_FILE", tmp_path / "demo-login.txt")
+    monkeypatch.setattr("oms.demo.VAR_DIR", tmp_path)
+    monkeypatch.setenv("OMS_SIM_AMAZON_URL", "http://amazon:8103")
+
+    call_command("seed_demo")
+
+    credentials = Channel.objects.get(kind="amazon").credentials
+    assert (credentials["smtp_host"], credentials["smtp_port"]) == ("amazon", 8125)

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from oms.demo import ADMIN_USERNAME, demo_seed
+from oms.demo import ADMIN_USERNAME, demo_seed, demo_simulators_restock
 
 
 class Command(BaseCommand):
@@ -17,6 +17,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Created {summary}."))
         else:
             self.stdout.write("Demo data already present; nothing changed.")
+        if restocked := demo_simulators_restock():
+            self.stdout.write(
+                f"{restocked} listings of the simulator shops will be sent again (simulators start empty)."
+            )
         if result.admin_password:
             self.stdout.write(f"Staff user: {ADMIN_USERNAME}  password: {result.admin_password}")
             self.stdout.write(
