@@ -21,6 +21,7 @@ from notifications.inquiry_services import inquiry_close, inquiry_reply
 from notifications.models import InquiryMessage, InquiryThread
 from oms.api.authentication import request_actor, request_user
 from oms.api.errors import ApiError
+from oms.api.fields import DisplayField
 from oms.api.pagination import ApiCursorPagination
 from oms.api.schema import api_responses
 
@@ -77,7 +78,7 @@ class InquirySerializer(serializers.Serializer):
     external_id = serializers.CharField(help_text="The shop's id of the thread.")
     subject = serializers.CharField()
     status = serializers.ChoiceField(choices=Status.choices)
-    status_label = serializers.CharField(source="get_status_display", help_text="Japanese status name.")
+    status_label = DisplayField(choice_field="status", help_text="Japanese status name.")
     unread = serializers.BooleanField()
     order = InquiryOrderSerializer(allow_null=True, help_text="The linked order, or null.")
     external_order_id = serializers.CharField(help_text="The order number the shop names, or empty.")

@@ -1,5 +1,6 @@
 """Order endpoints: list (filters, cursor pages), detail, hold release, status change, cancel, mark paid."""
 
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -11,6 +12,7 @@ from rest_framework.response import Response
 
 from oms.api import actions, selectors
 from oms.api.authentication import request_actor, request_user
+from oms.api.fields import DisplayField
 from oms.api.pagination import OrderCursorPagination
 from oms.api.schema import api_responses
 from orders.holds import HOLD_CODES
@@ -79,10 +81,10 @@ class OrderSerializer(serializers.Serializer):
     channel = serializers.CharField(source="channel.name", help_text="The shop (channel name).")
     external_id = serializers.CharField(help_text="The shop's order number.")
     status = serializers.ChoiceField(choices=S.choices)
-    status_label = serializers.CharField(source="get_status_display", help_text="Japanese status name.")
+    status_label = DisplayField(choice_field="status", help_text="Japanese status name.")
     ordered_at = serializers.DateTimeField()
     holds = HoldSerializer(source="active_holds", many=True, help_text="Active holds: why the order waits.")
-    lines = OrderLineSerializer(many=True)
+    lines = OrderLineSerializer(source="api_lines", many=True)
     ship_to = serializers.SerializerMethodField(help_text="The (first) delivery address.")
     delivery_date = serializers.DateField(allow_null=True, help_text="Wished delivery date (お届け希望日).")
     delivery_time = serializers.ChoiceField(
@@ -93,14 +95,19 @@ class OrderSerializer(serializers.Serializer):
     tracking_numbers = serializers.SerializerMethodField()
     updated_at = serializers.DateTimeField()
 
+    # Orders come from oms.api.selectors, with their relations prefetched as plain lists (api_*).
     @extend_schema_field(ShipToSerializer(allow_null=True))
     def get_ship_to(self, order: Order):
-        ship_tos = list(order.ship_tos.all())
-        return ShipToSerializer(ship_tos[0]).data if ship_tos else None
+        ship_tos = order.api_ship_tos
+        return self._first_ship_to.to_representation(ship_tos[0]) if ship_tos else None
+
+    @cached_property
+    def _first_ship_to(self) -> ShipToSerializer:
+        return ShipToSerializer()  # one for the whole page: building a serializer per order cost more
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tracking_numbers(self, order: Order) -> list[str]:
-        return [s.tracking_number for s in order.shipments.all() if s.tracking_number]
+        return [s.tracking_number for s in order.api_shipments if s.tracking_number]
 
 
 class BuyerSerializer(serializers.Serializer):
@@ -141,10 +148,12 @@ class OrderDetailSerializer(OrderSerializer):
     remarks = serializers.CharField(help_text="The buyer's remarks (備考).")
     is_gift = serializers.BooleanField()
     ship_tos = ShipToSerializer(
-        many=True, help_text="Every delivery address (Rakuten orders may have several)."
+        source="api_ship_tos",
+        many=True,
+        help_text="Every delivery address (Rakuten orders may have several).",
     )
-    shipments = ShipmentSerializer(many=True)
-    events = OrderEventSerializer(many=True, help_text="Audit trail, oldest first.")
+    shipments = ShipmentSerializer(source="api_shipments", many=True)
+    events = OrderEventSerializer(source="api_events", many=True, help_text="Audit trail, oldest first.")
 
 
 # ---- input -----------------------------------------------------------------------------------------------
