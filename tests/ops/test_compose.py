@@ -153,3 +153,26 @@ def test_the_app_reaches_the_other_services_by_name(compose, services):
     for name, service in _app_services(services).items():
         if name != "setup":
             assert service["depends_on"]["setup"] == {"condition": "service_completed_successfully"}, name
+
+
+def test_the_database_and_broker_stop_after_everything_that_uses_them(services):
+    """Compose stops services in reverse dependency order: a worker whose broker went first hung in its warm
+    shutdown until SIGKILL (seen running it with docker-compose 1.29)."""
+    for name, service in _app_services(services).items():
+        for needed in ("postgres", "redis"):
+            assert service["depends_on"][needed] == {"condition": "service_healthy"}, (name, needed)
+
+
+def test_the_simulators_have_shoppers_and_amazon_mail_reaches_the_oms(services):
+    """Without shoppers no order ever arrives; Amazon's buyer messages must land in the Maildir the OMS reads
+    (on the shared var volume), and replies go to the relay port the demo channel is given."""
+    from oms.demo_endpoints import AMAZON_SIM_SMTP_PORT
+
+    shared = {volume.split(":")[1] for volume in services["worker-default"]["volumes"]}
+    for kind in SIMULATOR_PORTS:
+        args = _commands(services[kind]["command"])[0]
+        assert float(args[args.index("--shoppers") + 1]) > 0, kind
+    amazon = _commands(services["amazon"]["command"])[0]
+    maildir = amazon[amazon.index("--maildir") + 1]
+    assert maildir == "/app/var/amazon-maildir" and "/app/var" in shared
+    assert int(amazon[amazon.index("--smtp-port") + 1]) == AMAZON_SIM_SMTP_PORT
