@@ -236,7 +236,8 @@ def test_acknowledge_sends_nothing(sim, adapter):
 
 
 def test_pending_orders_wait_until_payment_is_authorised(start_simulator, monkeypatch):  # noqa: F811
-    monkeypatch.setenv("AMAZON_SIM_PENDING_SECONDS", "1")
+    """The card order is Pending for 3 s: the first poll ends within them even on a busy machine."""
+    monkeypatch.setenv("AMAZON_SIM_PENDING_SECONDS", "3")
     sim = start_simulator("amazon")
     adapter = make_adapter(sim)
     card = place(sim)
@@ -244,7 +245,9 @@ def test_pending_orders_wait_until_payment_is_authorised(start_simulator, monkey
     first_poll_end = timezone.now()
 
     first = poll(adapter)
-    time.sleep(1.2)
+    deadline = time.monotonic() + 30
+    while sim_order(sim, card)["status"] == "Pending" and time.monotonic() < deadline:
+        time.sleep(0.1)
     second = poll(adapter, since=first_poll_end - timedelta(seconds=2))
 
     assert set(first) == {cod}
@@ -423,33 +426,46 @@ def test_a_throttling_amazon_is_paced_not_hammered(start_simulator):  # noqa: F8
 
 
 def test_after_a_429_the_adapter_waits_for_the_quota_to_refill(start_simulator):  # noqa: F811
+    """Another client spends the patchListingsItem burst until Amazon says 429, and the adapter calls at once.
+    Its call meets the 429 only if it arrives within the 0.2 s the next token takes: a busy machine may be
+    slower, so such a round proves nothing and is played again (a few times at most)."""
     sim = start_simulator("amazon", rate_limits="real")
     adapter = make_adapter(sim)
     sim.control("PUT", "listings/TSHIRT-BLK-M", json={"quantity": 0})
     token = adapter.tokens.get()
     other_client = requests.Session()
-    for _ in range(50):  # another client spends the whole patchListingsItem burst, until Amazon says 429
-        answer = other_client.patch(
-            f"{sim.url}/listings/2021-08-01/items/A1DEMOSELLER/TSHIRT-BLK-M",
-            params={"marketplaceIds": "A1VC38T7YXB528"},
-            json={
-                "productType": "PRODUCT",
-                "patches": [{"op": "replace", "path": "/attributes/x", "value": []}],
-            },
-            headers={"x-amz-access-token": token},
-            timeout=5,
-        )
-        if answer.status_code == 429:
+
+    def spend_the_burst() -> int:
+        """Calls until Amazon says 429: how many were sent."""
+        for sent in range(1, 51):
+            answer = other_client.patch(
+                f"{sim.url}/listings/2021-08-01/items/A1DEMOSELLER/TSHIRT-BLK-M",
+                params={"marketplaceIds": "A1VC38T7YXB528"},
+                json={
+                    "productType": "PRODUCT",
+                    "patches": [{"op": "replace", "path": "/attributes/x", "value": []}],
+                },
+                headers={"x-amz-access-token": token},
+                timeout=5,
+            )
+            if answer.status_code == 429:
+                return sent
+        raise AssertionError("Amazon never said 429 to 50 calls in a row")
+
+    for quantity in range(1, 6):
+        before = stats(sim)
+        others = spend_the_burst()
+        started = time.monotonic()
+        adapter.push_stock([StockUpdate("TSHIRT-BLK-M", "", quantity)])
+        took = time.monotonic() - started
+        after = stats(sim)
+        assert listed(sim, "TSHIRT-BLK-M") == quantity
+        throttled = after["throttled"] - before["throttled"] - 1  # the other client's one 429 left out
+        if throttled:
             break
-    before, started = stats(sim), time.monotonic()
-
-    adapter.push_stock([StockUpdate("TSHIRT-BLK-M", "", 6)])
-
-    after = stats(sim)
-    assert listed(sim, "TSHIRT-BLK-M") == 6
-    assert 1 <= after["throttled"] - before["throttled"] <= 2
-    assert after["requests"] - before["requests"] <= 3  # not all five attempts within a few milliseconds
-    assert time.monotonic() - started >= 0.15  # one token of 5 per second
+    assert 1 <= throttled <= 2, "the adapter never called before the quota refilled"
+    assert after["requests"] - before["requests"] - others <= 3  # not all five attempts in a few milliseconds
+    assert took >= 0.15  # one token of 5 per second
 
 
 # ---- the whole poll ---------------------------------------------------------------------------------------

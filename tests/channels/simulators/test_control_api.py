@@ -48,7 +48,7 @@ def search(sim, timeout: float = 5, **paging) -> requests.Response:
     )
 
 
-def wait_until(condition, seconds: float = 5.0) -> bool:
+def wait_until(condition, seconds: float = 30.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from channels.simulators.rakuten_shipping import ASYNC_READY_AFTER_SECONDS
+
 JST = timezone(timedelta(hours=9))
 ORDER_NUMBER = re.compile(r"^100001-\d{8}-\d{8}$")
 ORDER_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0900$")
@@ -420,17 +422,20 @@ def test_async_shipping_result_appears_after_processing(sim, rms):
         "BasketidModelList": [{"basketId": basket_of(sim, number), "ShippingModelList": [shipping]}],
     }
 
+    started = time.monotonic()
     accepted = rms.order("updateOrderShippingAsync", {"OrderShippingModelList": [entry]}).json()[
         "MessageModelList"
     ][0]
     early = rms.order("getResultUpdateOrderShippingAsync", {"requestId": accepted["requestId"]}).json()
-    time.sleep(0.6)
+    early_took = time.monotonic() - started
+    time.sleep(ASYNC_READY_AFTER_SECONDS + 0.1)
     result = rms.order("getResultUpdateOrderShippingAsync", {"requestId": accepted["requestId"]}).json()
 
     assert accepted["messageCode"] == "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ASYNC_INFO_101"
-    assert early["ResultShippingModelList"][0]["MessageModelList"][0]["messageCode"] == (
-        "ORDER_EXT_API_GET_RESULT_UPDATEORDERSHIPPING_ASYNC_INFO_101"
-    )
+    if early_took < ASYNC_READY_AFTER_SECONDS:  # else a busy machine asked only once the result was there
+        assert early["ResultShippingModelList"][0]["MessageModelList"][0]["messageCode"] == (
+            "ORDER_EXT_API_GET_RESULT_UPDATEORDERSHIPPING_ASYNC_INFO_101"
+        ), early_took
     outcome = result["ResultShippingModelList"][0]
     assert outcome["orderNumber"] == number
     assert outcome["MessageModelList"][0]["messageCode"] == "ORDER_EXT_API_UPDATE_ORDERSHIPPING_INFO_101"
@@ -576,26 +581,39 @@ def test_sixth_bulk_get_in_a_burst_is_throttled_with_429(start_simulator):
 
 
 def test_second_bulk_upsert_within_a_second_is_throttled(start_simulator):
+    """bulk-upsert allows 1 call a second: the second call is refused unless the first one took a whole second
+    (a busy machine), when at most one more per whole second may pass."""
     rms = Rms(start_simulator("rakuten", rate_limits="real"))
     body = {
         "inventories": [{"manageNumber": "cap", "variantId": "CAP-RED", "mode": "ABSOLUTE", "quantity": 1}]
     }
 
-    first, second = (rms.inventory("POST", "bulk-upsert", body) for _ in range(2))
+    started, answers = time.monotonic(), []
+    while len(answers) < 10 and (not answers or answers[-1].status_code != 429):
+        answers.append(rms.inventory("POST", "bulk-upsert", body))
+    took = time.monotonic() - started
 
-    assert first.status_code == 204
-    assert second.status_code == 429
-    assert second.json()["errors"][0]["code"]
+    statuses = [answer.status_code for answer in answers]
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {204}, statuses
+    assert 1 <= len(statuses) - 1 <= 1 + int(took), (statuses, took)
+    assert answers[-1].json()["errors"][0]["code"]
     time.sleep(1.05)
     assert rms.inventory("POST", "bulk-upsert", body).status_code == 204
 
 
 def test_fourth_search_order_in_a_burst_is_throttled(start_simulator):
+    """searchOrder allows 3 calls at once and 1 more per second: calls in a row pass 3 times, plus at most one
+    per whole second they took (a busy machine slows them down), then get 429."""
     rms = Rms(start_simulator("rakuten", rate_limits="real"))
 
-    answers = [rms.order("searchOrder", window()) for _ in range(4)]
+    started, answers = time.monotonic(), []
+    while len(answers) < 20 and (not answers or answers[-1].status_code != 429):
+        answers.append(rms.order("searchOrder", window()))
+    took = time.monotonic() - started
 
-    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    statuses = [a.status_code for a in answers]
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {200}, statuses
+    assert 3 <= len(statuses) - 1 <= 3 + int(took), (statuses, took)
     assert answers[-1].json() == {"Results": {"errorCode": "SIM-429", "message": "QPSLimit"}}
 
 

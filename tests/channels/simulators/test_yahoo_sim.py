@@ -169,10 +169,11 @@ def test_store_api_with_an_unknown_token_is_refused(yahoo):
 
 
 def test_expired_access_token_is_refused_until_refreshed(start_simulator, monkeypatch):
-    monkeypatch.setenv("YAHOO_SIM_TOKEN_TTL", "0.3")
+    """Tokens live 1 s here: long enough for a fresh token's call on a busy machine, short to wait out."""
+    monkeypatch.setenv("YAHOO_SIM_TOKEN_TTL", "1")
     sim = start_simulator("yahoo")
     old = fetch_token(sim).json()["access_token"]
-    time.sleep(0.4)
+    time.sleep(1.1)
 
     expired = call(sim, "orderList", order_list_body(), old)
     fresh = call(sim, "orderList", order_list_body(), fetch_token(sim).json()["access_token"])
