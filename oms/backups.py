@@ -34,6 +34,8 @@ def database_backup(out: Path | None = None, *, alias: str = "default") -> Path:
     if _is_sqlite(settings_dict):
         out = Path(out or f"{backup_file_name()}.sqlite3")
         _refuse_existing(out)
+        if not Path(settings_dict["NAME"]).is_file():
+            raise BackupRefused(f"there is no database at {settings_dict['NAME']} yet (run migrate first)")
         source = sqlite3.connect(settings_dict["NAME"])
         target = sqlite3.connect(out)
         try:
@@ -60,8 +62,7 @@ def database_restore(file: Path, target_url: str) -> None:
         path = Path(target["NAME"])
         if path.exists() and path.stat().st_size:
             raise BackupRefused(f"{path} already holds a database; restore into a new file")
-        with sqlite3.connect(file) as check:
-            check.execute("PRAGMA quick_check").fetchone()
+        _check_sqlite_file(file)
         shutil.copyfile(file, path)
         return
     tables = _run(
@@ -71,6 +72,19 @@ def database_restore(file: Path, target_url: str) -> None:
         raise BackupRefused(f"the target database has {tables} tables; restore into an empty database")
     restore = ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
     _run([*restore, f"--dbname={target['NAME']}", str(file)], target)
+
+
+def _check_sqlite_file(file: Path) -> None:
+    """A backup file of the embedded database reads back whole, or BackupRefused."""
+    check = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+    try:
+        verdict = check.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise BackupRefused(f"{file} is not an SQLite backup: {exc}") from exc
+    finally:
+        check.close()
+    if verdict != "ok":
+        raise BackupRefused(f"{file} is damaged: {verdict}")
 
 
 def _is_sqlite(settings_dict: dict) -> bool:

@@ -169,3 +169,15 @@ def test_a_backup_never_overwrites_a_file(tmp_path):
 
     assert done.returncode == 1 and "exists; choose a new file name" in done.stderr
     assert existing.read_bytes() == b"keep me"
+
+
+def test_restoring_a_file_that_is_no_sqlite_backup_is_refused_and_writes_nothing(tmp_path):
+    (tmp_path / "oms.dump").write_bytes(b"PGDMP not an sqlite file" * 100)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"OMS_VAR_DIR": str(tmp_path)}
+
+    done = _manage(
+        "restore_database", str(tmp_path / "oms.dump"), f"sqlite:///{tmp_path}/new.sqlite3", env=env
+    )
+
+    assert done.returncode == 1 and "is not an SQLite backup" in done.stderr
+    assert not (tmp_path / "new.sqlite3").exists()
