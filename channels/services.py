@@ -23,6 +23,12 @@ def listings_mark_for_push(*, sku_ids: set[int]) -> int:
     return marked
 
 
+def channel_listings_mark_all_for_push(*, channel: Channel) -> int:
+    """Flag every listing of the channel to be sent again, changed or not (the shop may have lost or
+    altered what we told it). Returns rows marked."""
+    return channel.listings.update(needs_push=True, last_pushed_quantity=None)
+
+
 def listing_record_push(*, listing: Listing, quantity: int, generation: int) -> None:
     """Remember what the shop now shows, so an unchanged value is not sent again. The listing stays marked
     when its stock changed after `generation` was read: that newer value still has to go out."""

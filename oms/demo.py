@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from channels.models import Channel, Listing
-from channels.services import channel_schedule_sync
+from channels.services import channel_listings_mark_all_for_push, channel_schedule_sync
 from inventory.models import SKU, Product, SetComponent, StockMovement, TaxRate, Temperature, Warehouse
 from inventory.services import stock_adjust
 from notifications.models import MailTemplate
@@ -347,7 +347,7 @@ def demo_simulators_restock() -> int:
     marked = 0
     for channel in Channel.objects.filter(kind__in=sorted(SIMULATOR_PORTS)):
         if channel.base_url.rstrip("/") == simulator_url(channel.kind).rstrip("/"):
-            marked += channel.listings.update(needs_push=True, last_pushed_quantity=None)
+            marked += channel_listings_mark_all_for_push(channel=channel)
     return marked
 
 

@@ -29,7 +29,7 @@ class StrictIntegerField(serializers.IntegerField):
 
 
 class DisplayField(serializers.CharField):
-    """The label of a model choice field (`source` names the field: status -> get_status_display()).
+    """The label of a model choice field: DisplayField(choice_field="status") gives get_status_display().
 
     DRF would inspect the method's signature for every row before calling it; on a page of orders that cost
     more than the rest of the field's work."""

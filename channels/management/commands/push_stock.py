@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from channels.models import Channel
+from channels.services import channel_listings_mark_all_for_push
 from channels.sync import channel_push_stock
 
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         failed = False
         for item in channels:
             if all:
-                item.listings.update(needs_push=True, last_pushed_quantity=None)
+                channel_listings_mark_all_for_push(channel=item)
             result = channel_push_stock(channel=item)
             if result.error:
                 failed = True
