@@ -22,6 +22,7 @@ from oms.redaction import redact_text, replace_values, strip_personal, strip_per
 from orders.holds import hold_code
 from orders.models import Hold, Order, OrderEvent, OrderStatus, ShipTo
 from orders.services import event_record
+from shipping.labels.history import label_exports_anonymise_for_order, order_timeline
 
 S = OrderStatus
 ANONYMISED = "匿名化済み"
@@ -183,6 +184,7 @@ def order_anonymise(*, order: Order, actor: str, reason: str) -> bool:
     from notifications.inquiry_services import inquiries_anonymise_for_order
 
     inquiries_anonymise_for_order(order=order)
+    label_exports_anonymise_for_order(order=order, known=known, replacement=ANONYMISED)
     event_record(order=order, kind="anonymised", actor=actor, message=reason)
     return True
 
@@ -282,7 +284,8 @@ def _order_data(order: Order) -> dict:
             for m in order.mails.order_by("pk")
         ],
         "history": [
-            {"at": e.created_at, "event": e.kind, "message": e.message} for e in order.events.order_by("pk")
+            {"at": e.created_at, "event": e.kind, "message": e.message}
+            for e in order_timeline(order, order.events.order_by("pk"))
         ],
         "shop_data": order.raw_payload,
     }

@@ -1,8 +1,8 @@
-"""Admin pages for carriers and shipments."""
+"""Admin pages for carriers, shipments and label exports."""
 
 from django.contrib import admin
 
-from shipping.models import Carrier, Shipment
+from shipping.models import Carrier, LabelExport, Shipment
 
 
 @admin.register(Carrier)
@@ -19,3 +19,18 @@ class ShipmentAdmin(admin.ModelAdmin):
     list_select_related = ("order", "carrier")
     raw_id_fields = ("order",)
     date_hierarchy = "shipped_at"
+
+
+@admin.register(LabelExport)
+class LabelExportAdmin(admin.ModelAdmin):
+    """Read-only: an export is history (its orders' timelines show it)."""
+
+    list_display = ("pk", "created_at", "carrier", "order_count", "label_count", "actor")
+    list_filter = ("carrier",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

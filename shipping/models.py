@@ -1,4 +1,4 @@
-"""Shipping tables: carriers and shipments (one per parcel, with its tracking number)."""
+"""Shipping tables: carriers, shipments (one per parcel, with its tracking number), picking batches, label exports."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -69,3 +69,29 @@ class PickingBatch(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LabelExport(models.Model):
+    """One label CSV export (送り状データ出力): when, by whom, for which carrier, and the orders in the file.
+
+    An export holds up to thousands of orders, so it is one row rather than an event per order: `orders`
+    maps each exported order ("o" + its id, see
+    shipping.labels.history.order_key) to what the export noted about it beyond the usual — "labels"
+    when it had other than one label, the Shift_JIS "replacements" and the "notices" — usually nothing.
+    Each order's timeline shows the export through shipping.labels.history (a GIN index on PostgreSQL
+    finds an order's exports; migration 0003)."""
+
+    carrier = models.CharField(_("carrier"), max_length=16, choices=Carrier.Code.choices)
+    actor = models.CharField(_("actor"), max_length=150)
+    created_at = models.DateTimeField(_("exported at"), auto_now_add=True, db_index=True)
+    order_count = models.PositiveIntegerField(_("orders"))
+    label_count = models.PositiveIntegerField(_("labels"))
+    orders = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("label export")
+        verbose_name_plural = _("label exports")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.carrier} {self.created_at:%Y-%m-%d %H:%M}"

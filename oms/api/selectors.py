@@ -13,6 +13,7 @@ from channels.models import Channel, Listing
 from inventory.models import SKU, Product, SetComponent, StockLevel
 from inventory.selectors import sku_free_stock, sku_stock_totals
 from orders.models import Hold, Order, OrderEvent, OrderLine, ShipTo
+from shipping.labels.history import order_timeline
 from shipping.models import Shipment
 
 
@@ -72,13 +73,15 @@ def order_list(
 
 def order_get(*, order_id: int) -> Order:
     """One order with everything the detail shows, its audit trail included. Raises Order.DoesNotExist."""
-    return (
+    order = (
         _order_queryset()
         .prefetch_related(
             Prefetch("events", queryset=OrderEvent.objects.order_by("pk"), to_attr="api_events")
         )
         .get(pk=order_id)
     )
+    order.api_events = order_timeline(order, order.api_events)
+    return order
 
 
 def sku_list(

@@ -32,6 +32,7 @@ EVENT_LABELS = {
     "mail_sent": _("Mail sent"),
     "mail_failed": _("Mail failed"),
     "shipped": _("Shipped"),
+    "labels_exported": _("Labels exported"),
     "shop_answer": _("Shop's answer"),
     "shop_push_failed": _("Reporting to the shop failed"),
     "changed_after_print": _("Changed after printing"),

@@ -34,6 +34,7 @@ from orders.editing import (
 )
 from orders.models import Hold, Order, OrderStatus, PaymentMethod, ShipTo
 from orders.services import IllegalStatusTransition, order_hold_resolve, order_refresh_status
+from shipping.labels.history import order_timeline
 
 PREPAID = {PaymentMethod.BANK_TRANSFER, PaymentMethod.CONVENIENCE_STORE}
 REFUSALS = (EditRefused, IllegalStatusTransition)
@@ -81,7 +82,7 @@ def _slip_context(request, order: Order) -> dict:
     free = sku_free_stock(sku_ids={line.sku_id for line in lines if line.sku_id})
     for line in lines:
         line.free_stock = free.get(line.sku_id) if line.sku_id else None
-    events = list(order.events.all())
+    events = order_timeline(order, order.events.all(), newest_first=True)
     for event in events:
         event.label = EVENT_LABELS.get(event.kind, event.kind)
         event.before, event.after = _readable(event.before), _readable(event.after)

@@ -1,5 +1,6 @@
 """Phone check: the number is a Japanese fixed-line, mobile, IP or free-dial number (総務省 numbering plan)."""
 
+import functools
 import re
 
 import jaconv
@@ -48,22 +49,27 @@ def _domestic_digits(value: str) -> str | None:
 
 def _refusal(digits: str) -> str | None:
     """Why these domestic digits are not a usable Japanese phone number; None when they are one."""
-    if not digits.startswith("0"):
+    return _refusal_of(digits[:4], len(digits))
+
+
+@functools.lru_cache(maxsize=4096)  # the answer depends only on the first four digits and the length
+def _refusal_of(head: str, length: int) -> str | None:
+    if not head.startswith("0"):
         return "0 で始まっていません"
-    if digits.startswith("00"):
+    if head.startswith("00"):
         return "00 で始まる番号は国際・事業者識別番号です"
     for prefix, reason in _REFUSED_PREFIXES.items():
-        if digits.startswith(prefix):
+        if head.startswith(prefix):
             return reason
-    for prefix, length, kind in _SERVICE_NUMBERS:
-        if digits.startswith(prefix):
-            if len(digits) != length:
-                return f"{kind}は{length}桁ですが{len(digits)}桁です"
-            if len(prefix) == 3 and digits[3] == "0":  # 090-0xxx, 050-0xxx are not allocated
+    for prefix, expected, kind in _SERVICE_NUMBERS:
+        if head.startswith(prefix):
+            if length != expected:
+                return f"{kind}は{expected}桁ですが{length}桁です"
+            if len(prefix) == 3 and head[3] == "0":  # 090-0xxx, 050-0xxx are not allocated
                 return f"{prefix} の次が 0 の番号はありません"
             return None
-    if len(digits) != _FIXED_LINE_DIGITS:
-        return f"固定電話は市外局番から10桁ですが{len(digits)}桁です"
+    if length != _FIXED_LINE_DIGITS:
+        return f"固定電話は市外局番から10桁ですが{length}桁です"
     return None
 
 

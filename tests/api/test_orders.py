@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from shipping.labels import labels_export, order_carrier_code
 from shipping.models import Carrier, Shipment
 from tests.api.conftest import make_order
 from tests.factories import ChannelFactory
@@ -235,3 +236,17 @@ def test_an_id_too_large_for_the_database_is_a_404_not_a_crash(make_client, shop
     response = make_client("orders:read").get(f"/api/v1/orders/{2**80}/")
 
     assert response.status_code == 404
+
+
+def test_the_detail_events_include_the_label_exports(make_client, shop):
+    channel, skus = shop
+    order = make_order(channel, skus["TSHIRT-BLK-M"])
+    export = labels_export(carrier=order_carrier_code(order), actor="user:warehouse", order_ids=[order.pk])
+    assert [report.order_id for report in export.exported] == [order.pk]
+
+    body = make_client("orders:read").get(f"/api/v1/orders/{order.pk}/").json()
+
+    last = body["events"][-1]
+    assert (last["kind"], last["actor"]) == ("labels_exported", "user:warehouse")
+    assert last["after"]["export"] == export.record.pk
+    assert last["after"]["customer_ref"] == export.exported[0].customer_ref

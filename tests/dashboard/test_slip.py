@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from orders.models import Order, OrderStatus
+from shipping.labels import labels_export
 from tests.dashboard.conftest import import_order
 from tests.orders.test_intake import buyer
 
@@ -208,3 +209,14 @@ def test_only_administrators_see_the_settings_link(login, clean_order):
     assert admin_url in login("administrator").get(reverse("dashboard:home")).content.decode()
     for role in ("operator", "warehouse", "customer_service"):
         assert admin_url not in login(role).get(reverse("dashboard:home")).content.decode()
+
+
+def test_the_slip_history_shows_the_label_exports(login, shop):
+    order = import_order(shop, external_id="R-LABEL")
+    export = labels_export(carrier="yamato", actor="user:warehouse", order_ids=[order.pk])
+    assert [report.order_id for report in export.exported] == [order.pk]
+
+    page = login("operator").get(slip(order)).content.decode()
+
+    assert "送り状データ出力" in page
+    assert "ヤマト運輸 B2クラウド 送り状データ 1件（お客様管理番号 R-LABEL）" in page

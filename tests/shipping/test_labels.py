@@ -9,7 +9,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from inventory.models import Temperature
-from orders.models import OrderEvent, OrderStatus, PaymentMethod
+from orders.models import Order, OrderEvent, OrderStatus, PaymentMethod
+from orders.privacy import order_anonymise
+from orders.services import event_record
 from shipping.labels import (
     customer_ref,
     japanpost,
@@ -25,6 +27,7 @@ from shipping.labels.encoding import (
     sjis_len,
     sjis_safe,
 )
+from shipping.labels.history import label_export_events, order_key, order_timeline
 from shipping.models import Carrier
 from tests.factories import (
     ChannelFactory,
@@ -103,6 +106,11 @@ def _order(shop_carrier="yamato", *, items=(("オーガニックコットン T�
 
 def _export(carrier, **options):
     return labels_export(carrier=carrier, actor="user:shipper", ship_date=SHIP_DATE, **options)
+
+
+def _export_event(order):
+    (event,) = label_export_events(order)
+    return event
 
 
 def _parse(content: bytes) -> tuple[list[str], list[dict[str, str]], list[list[str]]]:
@@ -270,8 +278,7 @@ def test_mixed_temperatures_ship_at_the_coldest_and_are_reported_for_the_order(c
         "冷凍で送ります（分けて送る場合は注文を分割してください）"
     )
     assert mixed_notice in report.notices
-    event = OrderEvent.objects.get(order=mixed, kind="labels_exported")
-    assert mixed_notice in event.after["notices"]
+    assert mixed_notice in _export_event(mixed).after["notices"]
 
 
 def test_a_set_travels_at_the_coldest_of_its_components():
@@ -349,8 +356,7 @@ def test_characters_shift_jis_cannot_hold_are_replaced_and_listed(carrier):
         Replacement("お届け先住所", "①", "1"),
         Replacement("お届け先住所", "🏠", MISSING_GLYPH),
     ]
-    event = OrderEvent.objects.get(order=order, kind="labels_exported")
-    assert "お届け先名: 「髙」→「高」" in event.after["replacements"]
+    assert "お届け先名: 「髙」→「高」" in _export_event(order).after["replacements"]
 
 
 def test_every_variant_kanji_in_the_table_becomes_a_shift_jis_character():
@@ -452,7 +458,8 @@ def test_address_too_long_for_the_carrier_keeps_the_order_out_and_names_the_fiel
     (skipped,) = result.skipped
     assert skipped.order_id == too_long.pk
     assert "お届け先住所" in skipped.problems[0] and "96バイト" in skipped.problems[0]
-    assert not OrderEvent.objects.filter(order=too_long, kind="labels_exported").exists()
+    assert label_export_events(too_long) == []
+    assert list(result.record.orders) == [order_key(fine.pk)]
 
 
 def test_slot_the_carrier_does_not_offer_and_a_missing_phone_are_problems():
@@ -485,39 +492,79 @@ def test_only_waiting_orders_that_ship_with_the_carrier_are_exported():
     ]
 
 
-def test_exported_orders_get_a_labels_exported_event():
-    order = _order("japanpost")
+def test_an_export_is_one_record_shown_in_each_orders_timeline():
+    rakuten = _order("yamato")
+    amazon = _order("yamato", external_id="503-1234567-1234567", items=[("靴下", 1)])
+    ShipToFactory(order=amazon, name="佐藤 花子")  # a second parcel
+    amazon.lines.update(ship_to=None)
 
-    _export("japanpost")
+    result = _export("yamato")
 
-    event = OrderEvent.objects.get(order=order, kind="labels_exported")
-    assert event.actor == "user:shipper"
-    assert event.after["carrier"] == "japanpost"
-    assert event.after["customer_ref"] == f"OMS{order.pk}"
-    assert event.after["labels"] == 1
-
-
-def test_the_embedded_databases_export_writes_the_same_events(monkeypatch):
-    """SQLite (make run's default) has no unnest: its events are written the portable way, the same."""
-    from django.db import connection
-
-    first, second = _order("japanpost"), _order("japanpost")
-    _export("japanpost")
-    fast = {
-        e.order_id: (e.kind, e.actor, e.message, e.after)
-        for e in OrderEvent.objects.filter(kind="labels_exported")
+    record = result.record
+    assert (record.carrier, record.actor, record.order_count, record.label_count) == (
+        "yamato",
+        "user:shipper",
+        2,
+        2,
+    )
+    assert OrderEvent.objects.filter(kind="labels_exported").count() == 0  # no row per order
+    (event,) = label_export_events(rakuten)
+    assert (event.kind, event.actor, event.created_at) == (
+        "labels_exported",
+        "user:shipper",
+        record.created_at,
+    )
+    assert event.after == {
+        "carrier": "yamato",
+        "customer_ref": f"OMS{rakuten.pk}",
+        "labels": 1,
+        "export": record.pk,
     }
-    OrderEvent.objects.filter(kind="labels_exported").delete()
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-    _export("japanpost")
-    monkeypatch.undo()
+    assert event.message == f"ヤマト運輸 B2クラウド 送り状データ 1件（お客様管理番号 OMS{rakuten.pk}）"
+    (event,) = label_export_events(amazon)
+    assert event.after["customer_ref"] == "503-1234567-1234567"
+    assert "お届け先「佐藤 花子」には商品がないため送り状を作りません" in event.after["notices"]
 
-    portable = {
-        e.order_id: (e.kind, e.actor, e.message, e.after)
-        for e in OrderEvent.objects.filter(kind="labels_exported")
-    }
-    assert set(portable) == {first.pk, second.pk}
-    assert portable == fast
+
+def test_an_orders_timeline_puts_its_exports_between_its_events_by_time():
+    order = _order("yamato")
+    event_record(order=order, kind="note", actor="user:cs", message="before")
+    first = _export("yamato").record
+    event_record(order=order, kind="note", actor="user:cs", message="between")
+    second = _export("yamato").record
+    saved = list(order.events.order_by("pk"))
+
+    timeline = order_timeline(order, saved)
+
+    assert [(e.kind, e.message if e.pk else e.after["export"]) for e in timeline] == [
+        ("note", "before"),
+        ("labels_exported", first.pk),
+        ("note", "between"),
+        ("labels_exported", second.pk),
+    ]
+    newest_first = order_timeline(order, saved[::-1], newest_first=True)
+    assert [id(e) for e in newest_first if e.pk] == [id(e) for e in saved[::-1]]
+    assert [e.after["export"] for e in newest_first if not e.pk] == [second.pk, first.pk]
+    assert label_export_events(_order("yamato", status=S.NEW)) == []
+
+
+def test_anonymising_an_order_scrubs_the_names_its_exports_noted():
+    order = _order("yamato")
+    ShipToFactory(order=order, name="佐藤 花子")  # no items: the export notes the name
+    other = _order("yamato")
+    ShipToFactory(order=other, name="鈴木 一郎")
+    record = _export("yamato").record
+    Order.objects.filter(pk__in=[order.pk, other.pk]).update(status=S.SHIPPED)
+    order.refresh_from_db()
+
+    assert order_anonymise(order=order, actor="system", reason="test")
+
+    record.refresh_from_db()
+    assert "佐藤 花子" not in str(record.orders[order_key(order.pk)])
+    assert "匿名化済み" in str(record.orders[order_key(order.pk)])
+    assert "鈴木 一郎" in str(record.orders[order_key(other.pk)])  # another buyer's entry untouched
+    (event,) = label_export_events(order)
+    assert "佐藤 花子" not in str(event.after)
 
 
 def test_sender_comes_from_the_oms_sender_setting(settings):

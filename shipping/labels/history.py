@@ -1,0 +1,119 @@
+"""Label exports in the orders' timelines: one LabelExport row per export, read back as each order's
+`labels_exported` events.
+
+An export can hold thousands of orders. It used to write an event row per order, which cost more than
+building the file: the rows themselves, and at commit a foreign-key check (and key-share lock) on every
+order. Now the export is one row whose `orders` maps each order's id to what the export noted about it
+(shipping.models.LabelExport), and an order's timeline reads its exports with one indexed query.
+
+Timelines written before this change keep their per-order events; both kinds show the same way.
+"""
+
+from django.db import transaction
+from django.db.models.fields.json import KeyTransform
+
+from orders.models import Order, OrderEvent
+from shipping.models import LabelExport
+
+EVENT_KIND = "labels_exported"
+
+
+def order_key(order_id: int) -> str:
+    """An order's key in LabelExport.orders: "o" + its id; a key of digits alone would be read as a list
+    index by Django's JSON lookups (and SQLite's JSON paths)."""
+    return f"o{order_id}"
+
+
+def label_export_record(exported: list, *, carrier: str, actor: str) -> LabelExport | None:
+    """The export of these orders (shipping.labels.OrderLabels reports) as one LabelExport row."""
+    if not exported:
+        return None
+    from shipping.labels import OUR_REF_PREFIX  # the package imports this module
+
+    return LabelExport.objects.create(
+        carrier=carrier,
+        actor=actor,
+        order_count=len(exported),
+        label_count=sum(report.labels for report in exported),
+        orders={order_key(report.order_id): _entry(report, OUR_REF_PREFIX) for report in exported},
+    )
+
+
+def _entry(report, our_prefix: str) -> dict:
+    """What an export notes about one order beyond the usual; usually nothing."""
+    entry: dict = {}
+    if report.customer_ref != f"{our_prefix}{report.order_id}":
+        entry["ref"] = report.customer_ref  # the shop's order number, as it was at the export
+    if report.labels != 1:
+        entry["labels"] = report.labels
+    if report.replacements:
+        entry["replacements"] = [str(item) for item in report.replacements]
+    if report.notices:
+        entry["notices"] = list(report.notices)
+    return entry
+
+
+def _our_ref(order_id: int) -> str:
+    from shipping.labels import OUR_REF_PREFIX  # the package imports this module
+
+    return f"{OUR_REF_PREFIX}{order_id}"
+
+
+def _exports_of(order_id: int):
+    """The order's exports, oldest first, each with the order's own entry as `entry` (not the whole map)."""
+    key = order_key(order_id)
+    return (
+        LabelExport.objects.filter(orders__has_key=key)
+        .annotate(entry=KeyTransform(key, "orders"))
+        .order_by("pk")
+        .values("pk", "carrier", "actor", "created_at", "entry")
+    )
+
+
+def label_export_events(order: Order) -> list[OrderEvent]:
+    """The order's label exports as unsaved `labels_exported` events, oldest first."""
+    from shipping.labels import LAYOUTS
+
+    events = []
+    for export in _exports_of(order.pk):
+        entry = export["entry"] or {}
+        ref = entry.get("ref", _our_ref(order.pk))
+        labels = entry.get("labels", 1)
+        after = {"carrier": export["carrier"], "customer_ref": ref, "labels": labels, "export": export["pk"]}
+        after.update({key: entry[key] for key in ("replacements", "notices") if key in entry})
+        layout = LAYOUTS.get(export["carrier"])
+        events.append(
+            OrderEvent(
+                order=order,
+                kind=EVENT_KIND,
+                actor=export["actor"],
+                message=f"{layout.NAME if layout else export['carrier']} 送り状データ {labels}件"
+                f"（お客様管理番号 {ref}）",
+                after=after,
+                created_at=export["created_at"],
+            )
+        )
+    return events
+
+
+def order_timeline(order: Order, events: list[OrderEvent], *, newest_first: bool = False) -> list[OrderEvent]:
+    """The order's events (saved, in the given order) with its label exports put in by time."""
+    exports = label_export_events(order)
+    if not exports:
+        return list(events)
+    merged = sorted(list(events)[:: -1 if newest_first else 1] + exports, key=lambda event: event.created_at)
+    return merged[::-1] if newest_first else merged
+
+
+@transaction.atomic
+def label_exports_anonymise_for_order(*, order: Order, known: set[str], replacement: str) -> None:
+    """Replace the buyer's personal strings (names in notices) in what the order's exports noted about it."""
+    from oms.redaction import replace_values
+
+    key = order_key(order.pk)
+    for export in LabelExport.objects.select_for_update().filter(orders__has_key=key):
+        entry = export.orders.get(key) or {}
+        scrubbed = replace_values(entry, known, replacement)
+        if scrubbed != entry:
+            export.orders[key] = scrubbed
+            export.save(update_fields=["orders"])
