@@ -35,7 +35,7 @@ from inventory.models import Temperature
 from orders.checks.slots import carrier_name, carrier_slot_code
 from orders.models import Order, PaymentMethod
 from shipping.labels import japanpost, sagawa, yamato
-from shipping.labels.encoding import FieldWriter, Replacement, csv_bytes
+from shipping.labels.encoding import FieldWriter, Replacement, RowTemplate, csv_bytes
 from shipping.labels.history import label_export_record
 from shipping.labels.source import LABEL_STATUSES, LabelLine, coldest, label_orders, label_rows
 from shipping.models import LabelExport
@@ -136,7 +136,7 @@ class LabelFile:
 class _ShopLabels:
     """A shop's part of every label: the sender's columns already in place, and what cleaning them found."""
 
-    template: list[str]
+    template: RowTemplate
     replacements: list[Replacement]
     notices: list[str]
     problems: list[str]
@@ -210,9 +210,8 @@ def _labels_export(carrier: str, actor: str, order_ids: list[int] | None, ship_d
     layout = LAYOUTS[carrier]
     orders, ship_tos, lines = label_rows(label_orders(carrier=carrier, order_ids=order_ids))
     shops = _shops(layout, {order.channel_id for order in orders})
-    index = {column: position for position, column in enumerate(layout.HEADER)}
     slot_codes: dict[str, str | None] = {}
-    rows: list[list[str]] = []
+    csv_lines: list[str] = []
     exported: list[OrderLabels] = []
     skipped: list[OrderLabels] = []
     for order in orders:
@@ -229,15 +228,14 @@ def _labels_export(carrier: str, actor: str, order_ids: list[int] | None, ship_d
             writer,
             slot_codes,
         )
-        order_rows = [
-            writer.fill(shop.template, index, layout.parcel_columns(parcel, writer), layout.LIMITS)
-            for parcel in parcels
+        order_lines = [
+            shop.template.line(layout.parcel_columns(parcel, writer), writer) for parcel in parcels
         ]
         report = OrderLabels(
             order_id=order.pk,
             external_id=order.external_id,
             customer_ref=ref,
-            labels=len(order_rows),
+            labels=len(order_lines),
             replacements=shop.replacements + writer.replacements,
             notices=list(dict.fromkeys(shop.notices + writer.notices)),
             problems=list(dict.fromkeys(shop.problems + writer.problems)),
@@ -245,13 +243,13 @@ def _labels_export(carrier: str, actor: str, order_ids: list[int] | None, ship_d
         if report.problems:
             skipped.append(report)
         else:
-            rows.extend(order_rows)
+            csv_lines.extend(order_lines)
             exported.append(report)
     if order_ids is not None:
         skipped.extend(_not_eligible(set(order_ids) - {order.pk for order in orders}, carrier))
     return LabelFile(
         carrier=carrier,
-        content=csv_bytes(layout.HEADER, rows),
+        content=csv_bytes(layout.HEADER, csv_lines),
         exported=exported,
         skipped=skipped,
         record=label_export_record(exported, carrier=carrier, actor=actor),
@@ -264,7 +262,9 @@ def _shops(layout, channel_ids: set[int]) -> dict[int, _ShopLabels]:
     for channel in Channel.objects.filter(pk__in=sorted(channel_ids)):
         writer = FieldWriter()
         sender = _clean_sender(label_sender(channel), writer)
-        template = writer.row(layout.HEADER, layout.sender_columns(sender, writer), layout.LIMITS)
+        template = RowTemplate(layout.HEADER, layout.LIMITS).filled(
+            layout.sender_columns(sender, writer), writer
+        )
         shops[channel.pk] = _ShopLabels(
             template=template,
             replacements=writer.replacements,

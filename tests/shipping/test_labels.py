@@ -7,6 +7,8 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inventory.models import Temperature
 from orders.models import Order, OrderEvent, OrderStatus, PaymentMethod
@@ -23,7 +25,10 @@ from shipping.labels import (
 from shipping.labels.encoding import (
     MISSING_GLYPH,
     VARIANT_KANJI,
+    FieldWriter,
     Replacement,
+    RowTemplate,
+    csv_bytes,
     sjis_len,
     sjis_safe,
 )
@@ -630,3 +635,28 @@ def test_a_sender_problem_keeps_every_order_of_the_shop_out_and_is_named_in_each
         assert report.problems == [
             "請求先顧客コード「12-34」は10〜12桁の数字です（OMS_SENDER['yamato_billing_code']）"
         ]
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("a,\"' 山田ｶﾅ-\t"), max_size=6), min_size=3, max_size=3))
+def test_a_label_line_is_what_the_csv_module_writes_with_every_field_quoted(values):
+    """Lines are written as text from a template (RowTemplate), not through the csv module: the same bytes."""
+    header = ("A", "B", "C", "D")
+    written = io.StringIO(newline="")
+    csv.writer(written, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows([header, ["s", *values]])
+    template = RowTemplate(header, {}).filled({"A": "s"}, FieldWriter())
+
+    line = template.line(dict(zip(header[1:], values, strict=True)), FieldWriter())
+
+    assert csv_bytes(header, [line]).decode("shift_jis") == written.getvalue()
+
+
+def test_a_label_value_over_its_column_limit_is_a_problem_of_the_order():
+    writer = FieldWriter()
+    template = RowTemplate(("名", "住所"), {"名": 4})
+
+    template.line({"名": "山田", "住所": "東京都千代田区千代田1-1"}, writer)
+    assert writer.problems == []
+    template.line({"名": "山田太"}, writer)
+    assert writer.problems == ["名「山田太」は4バイトまでです（6バイト）"]
+    with pytest.raises(ValueError, match="column not in the layout: 電話"):
+        template.line({"電話": "03"}, writer)
