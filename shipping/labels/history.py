@@ -28,22 +28,19 @@ def label_export_record(exported: list, *, carrier: str, actor: str) -> LabelExp
     """The export of these orders (shipping.labels.OrderLabels reports) as one LabelExport row."""
     if not exported:
         return None
-    from shipping.labels import OUR_REF_PREFIX  # the package imports this module
-
     return LabelExport.objects.create(
         carrier=carrier,
         actor=actor,
         order_count=len(exported),
         label_count=sum(report.labels for report in exported),
-        orders={order_key(report.order_id): _entry(report, OUR_REF_PREFIX) for report in exported},
+        orders={order_key(report.order_id): _entry(report) for report in exported},
     )
 
 
-def _entry(report, our_prefix: str) -> dict:
-    """What an export notes about one order beyond the usual; usually nothing."""
+def _entry(report) -> dict:
+    """What an export notes about one order beyond the usual; usually nothing. The お客様管理番号 is not kept:
+    it follows from the order's number and id (shipping.labels.customer_ref), which do not change."""
     entry: dict = {}
-    if report.customer_ref != f"{our_prefix}{report.order_id}":
-        entry["ref"] = report.customer_ref  # the shop's order number, as it was at the export
     if report.labels != 1:
         entry["labels"] = report.labels
     if report.replacements:
@@ -51,12 +48,6 @@ def _entry(report, our_prefix: str) -> dict:
     if report.notices:
         entry["notices"] = list(report.notices)
     return entry
-
-
-def _our_ref(order_id: int) -> str:
-    from shipping.labels import OUR_REF_PREFIX  # the package imports this module
-
-    return f"{OUR_REF_PREFIX}{order_id}"
 
 
 def _exports_of(order_id: int):
@@ -72,23 +63,22 @@ def _exports_of(order_id: int):
 
 def label_export_events(order: Order) -> list[OrderEvent]:
     """The order's label exports as unsaved `labels_exported` events, oldest first."""
-    from shipping.labels import LAYOUTS
+    from shipping.labels import LAYOUTS, customer_ref  # the package imports this module
 
     events = []
     for export in _exports_of(order.pk):
         entry = export["entry"] or {}
-        ref = entry.get("ref", _our_ref(order.pk))
+        layout = LAYOUTS[export["carrier"]]
+        ref = customer_ref(order, limit=layout.CUSTOMER_REF_LIMIT)
         labels = entry.get("labels", 1)
         after = {"carrier": export["carrier"], "customer_ref": ref, "labels": labels, "export": export["pk"]}
         after.update({key: entry[key] for key in ("replacements", "notices") if key in entry})
-        layout = LAYOUTS.get(export["carrier"])
         events.append(
             OrderEvent(
                 order=order,
                 kind=EVENT_KIND,
                 actor=export["actor"],
-                message=f"{layout.NAME if layout else export['carrier']} 送り状データ {labels}件"
-                f"（お客様管理番号 {ref}）",
+                message=f"{layout.NAME} 送り状データ {labels}件（お客様管理番号 {ref}）",
                 after=after,
                 created_at=export["created_at"],
             )
