@@ -60,7 +60,10 @@ KNOWN_BEFORE_FIRST_RELEASE = {
 # Python data migrations (RunPython): no SQL to read, so each is reviewed by hand.
 REVIEWED_PYTHON = {
     ("channels", "0005_channel_personal_data_retention"): "updates the channel rows, a handful per shop",
-    ("shipping", "0003_label_export"): "a GIN index (PostgreSQL only) on the table the migration creates: empty",
+    (
+        "shipping",
+        "0003_label_export",
+    ): "a GIN index (PostgreSQL only) on the table the migration creates: empty",
 }
 
 CREATE_TABLE = re.compile(r'CREATE TABLE "?(\w+)"?', re.IGNORECASE)
