@@ -1,11 +1,12 @@
-"""Reads for the warehouse page: orders waiting per carrier, recent picking batches. Fixed query counts."""
+"""Reads for the warehouse page: orders waiting per carrier, recent picking batches and label exports. Fixed query
+counts."""
 
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
 from orders.models import Order, OrderStatus
-from shipping.models import Carrier, PickingBatch
+from shipping.models import Carrier, LabelExport, PickingBatch
 
 S = OrderStatus
 
@@ -44,3 +45,9 @@ def recent_batches(*, limit: int = 15) -> QuerySet[PickingBatch]:
         open_count=Count("orders", filter=Q(orders__status=S.PRINTED)),
         verified_count=Count("orders", filter=Q(orders__verified_at__isnull=False)),
     ).order_by("-pk")[:limit]
+
+
+def recent_label_exports(*, limit: int = 10) -> QuerySet[LabelExport]:
+    """The latest label exports, so nobody exports (and prints) the same labels twice without noticing; without
+    their per-order maps, which can hold thousands of entries."""
+    return LabelExport.objects.defer("orders").order_by("-pk")[:limit]

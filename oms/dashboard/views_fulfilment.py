@@ -56,6 +56,7 @@ def fulfilment(request):
     context = {
         "queues": selectors_fulfilment.carrier_queues(),
         "batches": list(selectors_fulfilment.recent_batches()),
+        "label_exports": list(selectors_fulfilment.recent_label_exports()),
         "picking_form": PickingForm(),
         "labels_form": LabelExportForm(),
         "new_batch": request.GET.get("batch", ""),

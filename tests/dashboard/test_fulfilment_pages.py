@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from oms.models import BulkJob
 from orders.models import Order, OrderStatus
+from shipping.labels import labels_export
 from shipping.models import PickingBatch, Shipment
 from tests.dashboard.conftest import import_order
 from tests.orders.test_intake import buyer
@@ -89,6 +90,20 @@ def test_label_export_needs_a_carrier(login):
 
     assert not BulkJob.objects.exists()
     assert messages_of(response)
+
+
+def test_the_page_lists_the_recent_label_exports(login, shop):
+    page = login("warehouse").get(reverse("dashboard:fulfilment")).content.decode()
+    assert "送り状データの出力はまだありません。" in page
+    import_order(shop, external_id="R-LABEL")
+    export = labels_export(carrier="yamato", actor="user:warehouse-user")
+
+    page = login("warehouse").get(reverse("dashboard:fulfilment")).content.decode()
+
+    assert "最近の送り状データ出力" in page
+    row = page.split(f'<tr data-export="{export.record.pk}">')[1].split("</tr>")[0]
+    cells = [cell.split(">", 1)[1] for cell in row.split("</td>")[:-1]]
+    assert cells[1:] == ["ヤマト運輸", "user:warehouse-user", "1", "1"]
 
 
 # --- 検品 -------------------------------------------------------------------------------------------
