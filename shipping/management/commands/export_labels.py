@@ -21,7 +21,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--order", dest="order_ids", type=int, action="append", help="only this order id (repeatable)"
         )
-        parser.add_argument("--actor", default="system", help="recorded in the orders' events")
+        parser.add_argument(
+            "--actor", default="system", help="recorded with the export (the orders' timelines)"
+        )
 
     def handle(self, *args, carrier, out, order_ids=None, actor="system", **options):
         result = labels_export(carrier=carrier, actor=actor, order_ids=order_ids)
