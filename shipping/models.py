@@ -43,6 +43,9 @@ class Shipment(models.Model):
     # confirmShipment): retried until the shop accepts it; its answer is kept for the order's timeline.
     pushed_at = models.DateTimeField(_("reported to the shop at"), null=True, blank=True)
     push_attempts = models.PositiveIntegerField(default=0)
+    # When the next try is due; empty when none is scheduled (not tried yet, reported, or given up). The
+    # safety-net sweep (shipping.tasks.push_pending_shipments) re-sends only a try that is long overdue.
+    push_retry_at = models.DateTimeField(null=True, blank=True)
     push_error = models.TextField(_("last error reporting to the shop"), blank=True)
 
     class Meta:

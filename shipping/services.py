@@ -103,15 +103,16 @@ def shipment_push(*, shipment: Shipment) -> str:
 
     order = shipment.order
     ship_to = order.ship_tos.order_by("pk").first()
-    items = [(line.external_line_id, line.quantity) for line in order.lines.all() if line.external_line_id]
+    parcels = list(order.shipments.order_by("pk").values_list("pk", "tracking_number"))
     answer = adapter_for(order.channel).push_shipment(
         ShipmentUpdate(
             external_order_id=order.external_id,
             carrier_code=shipment.carrier.code,
             tracking_number=shipment.tracking_number,
             shipped_on=timezone.localtime(shipment.shipped_at or timezone.now()).date(),
-            items=items if order.shipments.count() == 1 else [],
+            items=_parcel_items(order, first_parcel=parcels[0][0] == shipment.pk),
             ship_to_external_id=ship_to.external_id if ship_to else "",
+            order_tracking_numbers=[number for _pk, number in parcels],
         )
     )
     Shipment.objects.filter(pk=shipment.pk).update(pushed_at=timezone.now(), push_error="")
@@ -121,8 +122,20 @@ def shipment_push(*, shipment: Shipment) -> str:
     return answer
 
 
-def shipment_push_failed(*, shipment: Shipment, error: str, final: bool) -> None:
-    Shipment.objects.filter(pk=shipment.pk).update(push_error=error[:2000])
+def _parcel_items(order: Order, *, first_parcel: bool) -> list[tuple[str, int]] | None:
+    """The shop's item ids and quantities in this parcel. The OMS ships whole orders and does not know which
+    item went into which box, so the first parcel carries every unit and later parcels none (a shop that
+    needs items per parcel, Amazon, then cannot take their numbers: it answers so, nothing is retried).
+    None when the lines have no shop item ids: the adapter works the units out itself."""
+    items = [(line.external_line_id, line.quantity) for line in order.lines.all() if line.external_line_id]
+    if not items:
+        return None
+    return items if first_parcel else []
+
+
+def shipment_push_failed(*, shipment: Shipment, error: str, final: bool, retry_at=None) -> None:
+    """Record a failed report to the shop; `retry_at`: when the next try is due (None: none is scheduled)."""
+    Shipment.objects.filter(pk=shipment.pk).update(push_error=error[:2000], push_retry_at=retry_at)
     if final:
         event_record(
             order=shipment.order,

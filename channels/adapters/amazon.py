@@ -294,11 +294,17 @@ class AmazonAdapter:
     # ---- shipments ------------------------------------------------------------------------------------------
     def push_shipment(self, shipment: ShipmentUpdate) -> str:
         """confirmShipment for one parcel (204 = done). Its packageReferenceId comes from the tracking number,
-        so sending the same parcel again only corrects it. Without ShipmentUpdate.items the parcel holds every
-        unshipped unit of the order."""
+        so sending the same parcel again only corrects it. With ShipmentUpdate.items None the parcel holds every
+        unshipped unit of the order; a parcel with no items is not sent (Amazon takes a package only with its
+        items), and the answer says so."""
         if shipment.carrier_code not in CARRIERS:
             raise AdapterError(f"Amazon confirmShipment: unknown carrier {shipment.carrier_code!r}")
         carrier_code, carrier_name = CARRIERS[shipment.carrier_code]
+        if shipment.items == []:
+            return (
+                f"Amazon: 追跡番号 {shipment.tracking_number} は送信しません（注文の商品はすべて最初の荷物で"
+                "出荷通知済みです。Amazon は商品を含む荷物ごとにしか追跡番号を受け付けません）"
+            )
         items = shipment.items or self._units_to_ship(shipment.external_order_id)
         reference = package_reference(shipment.tracking_number)
         body = {

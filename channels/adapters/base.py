@@ -101,9 +101,13 @@ class ShipmentUpdate:
     carrier_code: str  # shipping.Carrier.code: yamato | sagawa | japanpost
     tracking_number: str
     shipped_on: date
-    # Amazon needs the order item ids and quantities in the parcel; others ignore them.
-    items: list[tuple[str, int]] = field(default_factory=list)
+    # Amazon needs the order item ids and quantities in the parcel; others ignore them. None: the adapter
+    # works them out (Amazon: the units not shipped yet); []: the parcel carries none (a later parcel).
+    items: list[tuple[str, int]] | None = None
     ship_to_external_id: str = ""  # Rakuten basketId
+    # Every tracking number of the order, this one included, oldest parcel first: Yahoo keeps two per order
+    # (ShipInvoiceNumber1, 2) and each report replaces both.
+    order_tracking_numbers: list[str] = field(default_factory=list)
 
 
 @dataclass

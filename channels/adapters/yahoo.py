@@ -252,19 +252,26 @@ class YahooAdapter:
         return shown
 
     def push_shipment(self, shipment: ShipmentUpdate) -> str:
-        """orderShipStatusChange: ShipStatus 3 出荷完了 with ShipCompanyCode, ShipInvoiceNumber1, ShipDate."""
+        """orderShipStatusChange: ShipStatus 3 出荷完了 with ShipCompanyCode, ShipInvoiceNumber1 and 2, ShipDate.
+
+        Yahoo keeps two tracking numbers per order and each call replaces both, so every call sends the
+        order's first two (ShipmentUpdate.order_tracking_numbers); a third parcel's number cannot be kept."""
         company = SHIP_COMPANY_CODES.get(shipment.carrier_code)
         if company is None:
             raise AdapterError(f"no Yahoo ShipCompanyCode for carrier {shipment.carrier_code!r}")
-        tracking = re.sub(r"[\s\-‐ー－]", "", unicodedata.normalize("NFKC", shipment.tracking_number))
+        numbers = [_invoice_number(number) for number in shipment.order_tracking_numbers]
+        tracking = _invoice_number(shipment.tracking_number)
         if not tracking:
             raise AdapterError(f"Yahoo order {shipment.external_order_id}: the tracking number is empty")
+        numbers = [number for number in dict.fromkeys([*numbers, tracking]) if number]
         ship = {
             "ShipStatus": SHIP_DONE,
             "ShipCompanyCode": company,
-            "ShipInvoiceNumber1": tracking,
+            "ShipInvoiceNumber1": numbers[0],
             "ShipDate": shipment.shipped_on.strftime("%Y%m%d"),
         }
+        if len(numbers) > 1:
+            ship["ShipInvoiceNumber2"] = numbers[1]
         body = build_request(
             {
                 "Target": {"OrderId": shipment.external_order_id, "IsPointFix": "true"},
@@ -274,10 +281,13 @@ class YahooAdapter:
         )
         answer = self._call("orderShipStatusChange", xml=body, check=_check_result_status)
         warnings = [text for node in answer.root.iter("Warning") if (text := (node.text or "").strip())]
+        sent = ", ".join(f"ShipInvoiceNumber{n} {number}" for n, number in enumerate(numbers[:2], 1))
         summary = (
             f"Yahoo orderShipStatusChange OK: ShipStatus 3 (出荷完了), ShipCompanyCode {company}, "
-            f"ShipInvoiceNumber1 {tracking}, ShipDate {ship['ShipDate']}"
+            f"{sent}, ShipDate {ship['ShipDate']}"
         )
+        if tracking not in numbers[:2]:
+            summary += f"; Yahoo は伝票番号を2つまでしか持てないため {tracking} は送っていません"
         return summary + (f"; warnings: {' / '.join(warnings)}" if warnings else "")
 
     # ---- HTTP -----------------------------------------------------------------------------------------------
@@ -392,3 +402,8 @@ def _time_or_none(text: str) -> datetime | None:
         return parse_time(text) if text else None
     except ValueError:
         return None
+
+
+def _invoice_number(number: str) -> str:
+    """A tracking number as Yahoo's ShipInvoiceNumber: half width, no spaces or hyphens."""
+    return re.sub(r"[\s\-‐ー－]", "", unicodedata.normalize("NFKC", number))

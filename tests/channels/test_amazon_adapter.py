@@ -327,6 +327,19 @@ def test_a_parcel_sent_again_corrects_it_instead_of_failing(sim, adapter):
     assert (ship_date.date(), ship_date.hour) == (date.today() - timedelta(days=1), 23)
 
 
+def test_a_later_parcel_without_items_is_not_sent_and_says_why(sim, adapter):
+    """The OMS puts every unit in an order's first parcel; Amazon takes a package only with its items, so a
+    second parcel's number is kept in the OMS and the answer (shown in the timeline) explains it."""
+    order_id = place(sim)
+    adapter.push_shipment(ShipmentUpdate(order_id, "yamato", "444413758703", date.today()))
+
+    answer = adapter.push_shipment(ShipmentUpdate(order_id, "yamato", "444413758714", date.today(), items=[]))
+
+    assert "444413758714 は送信しません" in answer
+    view = sim_order(sim, order_id)
+    assert (view["status"], view["tracking_numbers"]) == ("Shipped", ["444413758703"])
+
+
 def test_an_unknown_carrier_is_refused_before_calling_amazon(sim, adapter):
     with pytest.raises(AdapterError, match="unknown carrier"):
         adapter.push_shipment(ShipmentUpdate("249-0000000-0000000", "fukuyama", "1", date.today()))

@@ -355,6 +355,25 @@ def test_push_shipment_marks_the_order_shipped_with_its_tracking_number(sim, ada
     assert adapter.parse_order(adapter.fetch_order(order_id)).shipped_on_marketplace is True
 
 
+def test_a_second_parcel_keeps_the_first_parcels_number(sim, adapter):
+    """Yahoo holds two numbers per order and each call replaces both: every call sends the order's first two."""
+    order_id = place(sim)
+    numbers = ["444413758703", "444413758714", "444413758725"]
+    adapter.push_shipment(
+        ShipmentUpdate(order_id, "yamato", numbers[0], date(2026, 12, 3), order_tracking_numbers=numbers[:1])
+    )
+
+    adapter.push_shipment(
+        ShipmentUpdate(order_id, "yamato", numbers[1], date(2026, 12, 3), order_tracking_numbers=numbers[:2])
+    )
+    third = adapter.push_shipment(
+        ShipmentUpdate(order_id, "yamato", numbers[2], date(2026, 12, 3), order_tracking_numbers=numbers)
+    )
+
+    assert view(sim, order_id)["tracking_numbers"] == numbers[:2]
+    assert f"2つまでしか持てないため {numbers[2]} は送っていません" in third
+
+
 def test_push_shipment_of_a_cancelled_order_is_refused_with_yahoos_reason(sim, adapter):
     order_id = place(sim)
     sim.control("POST", f"orders/{order_id}/cancel")
