@@ -127,9 +127,7 @@ def tracking_file_read(*, carrier: str, content: bytes) -> tuple[str, list[Track
         columns, layout, data = POSITIONS[carrier][len(first)], f"{carrier_name(carrier)} 発行済データ", lines
     elif len(first) in (2, 3):
         columns, layout = (0, 1), SIMPLE_LAYOUT
-        # A header names its columns; a data row's number has digits, even a mistyped one (reported below).
-        has_header = not any(char.isdigit() for char in unicodedata.normalize("NFKC", first[1]))
-        data = lines[1:] if has_header else lines
+        data = lines[1:] if _is_simple_header(first) else lines
     else:
         return "", [], [RowError(first_line, f"列の並びがわかりません（{len(first)}列、見出しなし）")]
     rows, errors = [], []
@@ -162,7 +160,8 @@ def tracking_import(
     """Read a tracking file, match each row to its order, and ship the orders (see the module docstring).
 
     All orders are shipped in one transaction: when a row fails while applying (the order cannot ship) and
-    apply_good_rows is off, everything is rolled back. Re-importing a file changes nothing."""
+    apply_good_rows is off, the other orders are still tried, so that every refusal is reported at once, and
+    then everything is rolled back. Re-importing a file changes nothing."""
     layout, rows, errors = tracking_file_read(carrier=carrier, content=content)
     rows_read = len(rows) + sum(1 for error in errors if error.line)
     result = TrackingImport(carrier=carrier, layout=layout, rows=rows_read, errors=errors)
@@ -172,13 +171,13 @@ def tracking_import(
         return result
     try:
         with transaction.atomic():
-            _apply(carrier, parcels, actor, result, apply_good_rows)
+            _apply(carrier, parcels, actor, result)
             if result.errors and not apply_good_rows:
                 raise _NothingApplied
     except _NothingApplied:
         result.shipped, result.parcels_added = [], 0
-        return result
-    result.applied = True
+    else:
+        result.applied = True
     result.errors.sort(key=lambda error: error.line)
     return result
 
@@ -254,15 +253,16 @@ def _row_problem(carrier: str, orders: list[Order], number: str, used: dict[str,
     return ""
 
 
-def _apply(carrier, parcels, actor: str, result: TrackingImport, apply_good_rows: bool) -> None:
-    """Ship each order with its new numbers; a refused order becomes an error on each of its lines."""
+def _apply(carrier, parcels, actor: str, result: TrackingImport) -> None:
+    """Ship each order with its new numbers; a refused order becomes an error on each of its lines.
+
+    Call inside a transaction. Every order is tried even after a refusal: order_ship runs in its own
+    savepoint, so a refused order leaves nothing behind and the caller decides whether to keep the rest."""
     for order, rows in sorted(parcels.values(), key=lambda item: item[1][0].line):
         try:
             order_ship(order=order, parcels=[(carrier, row.number) for row in rows], actor=actor)
         except (ShipRefused, StockError) as refused:
             result.errors.extend(RowError(row.line, f"{row.ref}: {refused}") for row in rows)
-            if not apply_good_rows:
-                return
             continue
         result.shipped.append(order.external_id)
         result.parcels_added += len(rows)
@@ -279,9 +279,23 @@ def _decode(content: bytes) -> tuple[str, RowError | None]:
 
 
 def _csv_rows(text: str):
+    """(line where the record starts, cells) of each record. A quoted cell may hold line breaks (a B2 記事),
+    and reader.line_num is the record's last line, so the start is the previous record's last line + 1."""
     reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
     for cells in reader:
-        yield reader.line_num, cells
+        yield start, cells
+        start = reader.line_num + 1
+
+
+def _is_simple_header(cells: list[str]) -> bool:
+    """Whether the first row of a simple file names its columns. A header word has no digit and no header cell
+    is empty; an order number has digits, so a first row with an empty or a digit-bearing cell is data and gets
+    the data errors (a first order without its number must not vanish as a header)."""
+    return all(
+        cell.strip() and not any(char.isdigit() for char in unicodedata.normalize("NFKC", cell))
+        for cell in cells[:2]
+    )
 
 
 def _fold(header: str) -> str:

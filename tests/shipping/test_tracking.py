@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from inventory.services import order_allocate, stock_adjust
+from notifications.models import MailTemplate, OutboundMail
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.services import order_status_change
 from shipping.labels import japanpost, sagawa, yamato
@@ -159,6 +160,26 @@ def test_bad_check_digit_and_unknown_order_are_reported_by_line_and_nothing_is_a
     assert not Shipment.objects.exists()
 
 
+def test_error_of_a_row_spanning_several_lines_names_the_line_where_it_starts():
+    order = printed_order()
+    rows = []
+    for ref, number, note in [
+        (f"OMS{order.pk}", SAMPLES[0], ""),
+        ("NOPE-1", SAMPLES[1], "割れ物注意\n天地無用"),  # 記事 with a line break: lines 3-4
+        ("NOPE-2", SAMPLES[2], ""),
+    ]:
+        row = [""] * yamato.COLUMN_COUNT
+        row[0], row[3], row[yamato.HEADER.index("記事")] = ref, number, note
+        rows.append(row)
+
+    result = _import("yamato", _csv(yamato.HEADER, rows))
+
+    assert [str(error) for error in result.errors] == [
+        "3行目: NOPE-1: この番号の注文がありません",
+        "5行目: NOPE-2: この番号の注文がありません",
+    ]
+
+
 def test_apply_good_rows_ships_only_the_good_rows():
     good = printed_order()
     bad = printed_order()
@@ -223,6 +244,20 @@ def test_simple_two_column_csv_works_with_or_without_a_header(header, encoding):
     assert _numbers(other) == [SAMPLES[2]]
 
 
+def test_headerless_simple_csv_whose_first_row_has_no_number_reports_that_row():
+    order = printed_order(external_id="B-2")
+    content = _csv(None, [["A-1", ""], ["B-2", valid_number(1)]])
+
+    result = _import("yamato", content)
+
+    assert [str(error) for error in result.errors] == [
+        "1行目: A-1: 伝票番号がありません（未発行の送り状です）"
+    ]
+    assert result.layout == "注文番号, 伝票番号" and not result.applied
+    order.refresh_from_db()
+    assert order.status == S.PRINTED and _numbers(order) == []
+
+
 def test_order_that_cannot_ship_with_this_file_is_an_error():
     cancelled = printed_order()
     order_status_change(order=cancelled, to_status=S.CANCELLED, actor="test")
@@ -283,6 +318,36 @@ def test_order_refused_while_shipping_rolls_back_the_whole_file(settings):
 
     assert with_good_rows.applied and with_good_rows.shipped == [verified.external_id]
     assert _numbers(verified) == [SAMPLES[0]] and _numbers(unverified) == []
+
+
+def test_every_order_refused_while_shipping_is_reported_and_nothing_is_applied(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.OMS_REQUIRE_INSPECTION = True  # 検品 required: an unverified order refuses to ship
+    MailTemplate.objects.create(code="shipping_notice", name="発送", subject="s", body="b")
+    first_unverified = printed_order()
+    verified = printed_order()
+    verified.lines.update(verified_quantity=2)
+    second_unverified = printed_order()
+    content = b2_file(
+        [
+            (f"OMS{first_unverified.pk}", SAMPLES[0]),
+            (f"OMS{verified.pk}", SAMPLES[1]),  # ships, then is rolled back with the rest
+            (f"OMS{second_unverified.pk}", SAMPLES[2]),
+        ]
+    )
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = _import("yamato", content)
+
+    assert [error.line for error in result.errors] == [2, 4]
+    assert all("検品" in error.message for error in result.errors)
+    assert not result.applied and (result.shipped, result.parcels_added) == ([], 0)
+    verified.refresh_from_db()
+    assert verified.status == S.PRINTED
+    assert not Shipment.objects.exists()
+    assert not OutboundMail.objects.exists()
+    assert callbacks == []  # no push to the shop, no webhook
 
 
 def test_unreadable_file_is_an_error():
