@@ -307,8 +307,9 @@ def _parcels(
     slot_code = _slot_code(carrier, order.delivery_time, writer, slot_codes)
     if order.delivery_date and order.delivery_date < ship_date:
         writer.problems.append(f"お届け予定日 {order.delivery_date:%Y/%m/%d} が出荷予定日より前です")
-    return [
-        Parcel(
+    parcels = []
+    for ship_to in targets:
+        parcel = Parcel(
             customer_ref=ref,
             name=writer.clean("お届け先名", ship_to.name),
             kana=writer.clean("お届け先名カナ", ship_to.kana),
@@ -317,8 +318,8 @@ def _parcels(
             city=writer.clean("お届け先住所", ship_to.city),
             address1=writer.clean("お届け先住所", ship_to.address1),
             address2=writer.clean("お届け先住所", ship_to.address2),
-            phone=writer.phone("お届け先電話番号", ship_to.phone),
-            items=[_item_name(line, writer) for line in lines_of[ship_to.pk]],
+            phone=_phone(ship_to.phone, order.buyer_phone, writer),
+            items=_item_names(lines_of[ship_to.pk], writer),
             ship_date=ship_date,
             delivery_date=order.delivery_date,
             slot_code=slot_code,
@@ -327,8 +328,35 @@ def _parcels(
             is_gift=order.is_gift,
             temperature=_temperature(ship_to, lines_of[ship_to.pk], writer),
         )
-        for ship_to in targets
-    ]
+        _check_required(parcel, writer)
+        parcels.append(parcel)
+    return parcels
+
+
+def _check_required(parcel: Parcel, writer: FieldWriter) -> None:
+    """A label without a name, an address or a 品名 cannot be delivered (or is refused at the counter), and
+    a value of only spaces or of characters the Shift_JIS rule removes is empty once cleaned: checked here,
+    after cleaning, so such an order is reported rather than written with blank columns."""
+    if not parcel.name:
+        writer.problems.append("お届け先名がありません")
+    if not (parcel.prefecture or parcel.city or parcel.address1 or parcel.address2):
+        writer.problems.append("お届け先住所がありません")
+    if not parcel.items:
+        writer.problems.append("品名がありません")
+
+
+def _phone(ship_to_phone: str, buyer_phone: str, writer: FieldWriter) -> str:
+    """The ship-to's phone, or else the buyer's: intake accepts an order on the buyer's number
+    (orders.checks.run), so the label must carry the number intake relied on. Using the buyer's is noted,
+    with the number as stored so that anonymising the order finds it in the export's record."""
+    if ship_to_phone.strip() or not buyer_phone.strip():
+        return writer.phone("お届け先電話番号", ship_to_phone)
+    phone = writer.phone("お届け先電話番号（注文者の電話番号）", buyer_phone)
+    if phone:
+        writer.notices.append(
+            f"お届け先電話番号がないため注文者の電話番号「{buyer_phone.strip()}」を書きました"
+        )
+    return phone
 
 
 def _temperature(ship_to, lines: list[LabelLine], writer: FieldWriter) -> str:
@@ -378,9 +406,19 @@ def _slot_code(carrier: str, slot: str, writer: FieldWriter, known: dict[str, st
     return code
 
 
+def _item_names(lines: list[LabelLine], writer: FieldWriter) -> list[str]:
+    """The parcel's 品名, one per line. A line whose name is empty once cleaned is left out with a notice: it
+    would print a blank 品名 (or a bare " ×2"); a parcel with no name left is a problem (_check_required)."""
+    names = [_item_name(line, writer) for line in lines]
+    nameless = names.count("")
+    if nameless and nameless < len(names):
+        writer.notices.append(f"品名のない商品の行が{nameless}行あります（送り状の品名には書きません）")
+    return [name for name in names if name]
+
+
 def _item_name(line: LabelLine, writer: FieldWriter) -> str:
     name = writer.clean("品名", line.name)
-    return f"{name} ×{line.quantity}" if line.quantity > 1 else name
+    return f"{name} ×{line.quantity}" if name and line.quantity > 1 else name
 
 
 def _clean_sender(sender: Sender, writer: FieldWriter) -> Sender:

@@ -36,6 +36,7 @@ QUOTE = '"'
 CRLF = "\r\n"
 MISSING_GLYPH = "〓"
 ELLIPSIS = "…"
+HALF_WIDTH_SOUND_MARKS = "\uff9e\uff9f"  # ﾞ ﾟ: each belongs to the half-width kana before it
 
 # Rule 2: Windows (cp932) code point -> the code point Python's JIS-based shift_jis codec uses for the same byte.
 UNICODE_TWINS = str.maketrans(
@@ -130,7 +131,7 @@ def _sjis_safe(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     if text.isascii() or _encodable(text):  # the common case: one encode, no loop
         # Shift_JIS has no combining characters, so text it holds is already in NFC and has no twins.
         return text, ()
-    text = unicodedata.normalize("NFC", text).translate(UNICODE_TWINS)
+    text = _composed(text.translate(UNICODE_TWINS))
     if _encodable(text):
         return text, ()
     changes: list[tuple[str, str]] = []
@@ -145,19 +146,53 @@ def _sjis_safe(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return "".join(out), tuple(changes)
 
 
+def _clusters(text: str) -> list[str]:
+    """The text as base characters each with the combining marks after it ("か" + U+3099 is one cluster)."""
+    clusters: list[str] = []
+    for char in text:
+        if clusters and unicodedata.combining(char):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
+def _composed(text: str) -> str:
+    """NFC applied only to the runs of clusters Shift_JIS cannot hold, so that "か" + U+3099 becomes "が".
+
+    Not to the whole text: NFC also replaces some characters Shift_JIS holds by others it does not (U+212B Å,
+    0x81F0, becomes U+00C5), which would break rule 1 and report a character the buyer never wrote."""
+    out: list[str] = []
+    run: list[str] = []
+    for cluster in _clusters(text):
+        if _encodable(cluster):
+            if run:
+                out.append(unicodedata.normalize("NFC", "".join(run)))
+                run.clear()
+            out.append(cluster)
+        else:
+            run.append(cluster)  # a run, not each cluster: Hangul jamo compose across clusters
+    if run:
+        out.append(unicodedata.normalize("NFC", "".join(run)))
+    return "".join(out)
+
+
 def sjis_len(text: str) -> int:
     """Bytes in Shift_JIS: what the carriers' limits count (全角 2, 半角 1). `text` must be Shift_JIS-safe."""
     return len(text.encode(SHIFT_JIS))
 
 
 def sjis_head(text: str, limit: int) -> str:
-    """The longest start of `text` that fits in `limit` bytes, never cutting a character in two."""
+    """The longest start of `text` that fits in `limit` bytes, never cutting a character in two, nor a half-width
+    kana from its voiced or semi-voiced mark (ｶﾞ is one sound in two characters: ｶ alone reads ka, not ga)."""
     if len(text) * 2 <= limit or sjis_len(text) <= limit:  # a character takes at most 2 bytes
         return text
     size = 0
     for index, char in enumerate(text):
         size += len(char.encode(SHIFT_JIS))
         if size > limit:
+            while index > 0 and text[index] in HALF_WIDTH_SOUND_MARKS:
+                index -= 1
             return text[:index]
     return text
 
@@ -247,7 +282,8 @@ class FieldWriter:
             len(group) * 2 <= limit for group, limit in zip(present, limits, strict=False)
         ):  # the common case: each part fits its own field (a character takes at most 2 bytes)
             return present + [""] * (len(limits) - len(present))
-        values = _fill(limits, groups) or _fill(limits, ["".join(groups)])
+        # the parts joined by a space, not run together: "1-2-3" and "2F" must not read "1-2-32F"
+        values = _fill(limits, groups) or _fill(limits, [" ".join(group for group in groups if group)])
         if values is None:
             text = " ".join(group for group in groups if group)
             columns = "・".join(name for name, _limit in fields)

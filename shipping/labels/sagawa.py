@@ -6,6 +6,7 @@ Address and name columns hold 全角16文字 (32 Shift_JIS bytes) each: the addr
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from shipping.labels.encoding import date_text
@@ -24,6 +25,9 @@ COOL = {"ambient": "001", "chilled": "002", "frozen": "003"}
 PREPAID = "1"  # 元着区分 1 元払
 GIFT_NOTE = "ギフト"  # in 編集０１, a free column e飛伝 keeps with the parcel and returns in its data
 FIELD = 32  # 全角16文字
+# お客様コード (§4.2): the 12-digit contract code, or blank for the account logged in to e飛伝. [0-9], not \d,
+# which also takes full-width digits.
+_CUSTOMER_CODE = re.compile(r"(?:[0-9]{12})?")
 
 HEADER = (
     "お届け先コード取得区分",
@@ -133,7 +137,7 @@ def sender_columns(sender: Sender, fields: FieldWriter) -> dict[str, str]:
     )
     sender_name = fields.fit("ご依頼主名", [(column, FIELD) for column in SENDER_NAME_COLUMNS], [sender.name])
     return {
-        "お客様コード": sender.sagawa_customer_code,
+        "お客様コード": _customer_code(sender, fields),
         "ご依頼主電話番号": sender.phone,
         "ご依頼主郵便番号": sender.postal_code,
         **dict(zip(SENDER_ADDRESS_COLUMNS, sender_address, strict=True)),
@@ -170,3 +174,16 @@ def parcel_columns(parcel: Parcel, fields: FieldWriter) -> dict[str, str]:
         values["代引金額"] = str(parcel.cod_amount)
         values["消費税"] = str(parcel.cod_tax)
     return values
+
+
+def _customer_code(sender: Sender, fields: FieldWriter) -> str:
+    """お客様コード. It is written as set, not cleaned, so it is checked: a wrong one is a problem of every order
+    of the shop (e飛伝 would refuse the rows) and is left out of the template, since a character outside
+    Shift_JIS cannot even be measured or written."""
+    code = sender.sagawa_customer_code
+    if _CUSTOMER_CODE.fullmatch(code):
+        return code
+    fields.problems.append(
+        f"お客様コード「{code}」は空欄か12桁の数字です（OMS_SENDER['sagawa_customer_code']）"
+    )
+    return ""

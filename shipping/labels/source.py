@@ -27,6 +27,7 @@ ORDER_FIELDS = (
     "is_gift",
     "delivery_date",
     "delivery_time",
+    "buyer_phone",  # the label's phone when the ship-to has none, as intake allows
 )
 SHIP_TO_FIELDS = (
     "pk",

@@ -150,8 +150,16 @@ LIMITS = {
     "内消費税額等": 7,
 }
 _HALF_WIDTH_KANA = re.compile(r"[\uff65-\uff9f ]*")  # ･ and ｦ to ﾟ, spaces
-_BILLING_CODE = re.compile(r"\d{10,12}")
-_FREIGHT_CODE = re.compile(r"\d{2}")
+# [0-9], not \d: \d also takes full-width and other scripts' digits, which B2 refuses (and Shift_JIS may not hold)
+_BILLING_CODE = re.compile(r"[0-9]{10,12}")
+_BILLING_CLASS = re.compile(r"(?:[0-9]{3})?")
+_FREIGHT_CODE = re.compile(r"[0-9]{2}")
+# (column, OMS_SENDER key and Sender field, form, the form as the problem names it)
+_CONTRACT_CODES = (
+    ("請求先顧客コード", "yamato_billing_code", _BILLING_CODE, "10〜12桁の数字"),
+    ("請求先分類コード", "yamato_billing_class", _BILLING_CLASS, "空欄か3桁の数字"),
+    ("運賃管理番号", "yamato_freight_code", _FREIGHT_CODE, "2桁の数字"),
+)
 
 
 def sender_columns(sender: Sender, fields: FieldWriter) -> dict[str, str]:
@@ -161,7 +169,6 @@ def sender_columns(sender: Sender, fields: FieldWriter) -> dict[str, str]:
         [("ご依頼主住所", 64), ("ご依頼主アパートマンション", 32)],
         [sender.address, sender.building],
     )
-    _check_contract(sender, fields)
     return {
         "敬称": HONORIFIC,
         "ご依頼主電話番号": sender.phone,
@@ -170,9 +177,7 @@ def sender_columns(sender: Sender, fields: FieldWriter) -> dict[str, str]:
         "ご依頼主アパートマンション": sender_building,
         "ご依頼主名": sender.name,
         "ご依頼主名(ｶﾅ)": _half_width_kana("ご依頼主名(ｶﾅ)", sender.kana, fields),
-        "請求先顧客コード": sender.yamato_billing_code,
-        "請求先分類コード": sender.yamato_billing_class,
-        "運賃管理番号": sender.yamato_freight_code,
+        **_contract_columns(sender, fields),
     }
 
 
@@ -222,12 +227,16 @@ def _half_width_kana(column: str, kana: str, fields: FieldWriter) -> str:
     return ""
 
 
-def _check_contract(sender: Sender, fields: FieldWriter) -> None:
-    if not _BILLING_CODE.fullmatch(sender.yamato_billing_code):
-        fields.problems.append(
-            f"請求先顧客コード「{sender.yamato_billing_code}」は10〜12桁の数字です（OMS_SENDER['yamato_billing_code']）"
-        )
-    if not _FREIGHT_CODE.fullmatch(sender.yamato_freight_code):
-        fields.problems.append(
-            f"運賃管理番号「{sender.yamato_freight_code}」は2桁の数字です（OMS_SENDER['yamato_freight_code']）"
-        )
+def _contract_columns(sender: Sender, fields: FieldWriter) -> dict[str, str]:
+    """The Yamato contract codes. They are written as set, not cleaned, so each is checked: a wrong one is a
+    problem of every order of the shop (B2 would refuse the rows) and is left out of the template, since a
+    character outside Shift_JIS cannot even be measured or written."""
+    columns = {}
+    for column, setting, form, expected in _CONTRACT_CODES:
+        value = getattr(sender, setting)
+        if form.fullmatch(value):
+            columns[column] = value
+        else:
+            fields.problems.append(f"{column}「{value}」は{expected}です（OMS_SENDER['{setting}']）")
+            columns[column] = ""
+    return columns

@@ -31,6 +31,8 @@ from shipping.labels.encoding import (
     csv_bytes,
     sjis_len,
     sjis_safe,
+    sjis_split,
+    sjis_truncate,
 )
 from shipping.labels.history import label_export_events, order_key, order_timeline
 from shipping.models import Carrier
@@ -381,6 +383,8 @@ def test_every_variant_kanji_in_the_table_becomes_a_shift_jis_character():
         ("14時～16時－必着", "14時〜16時−必着", []),  # Windows code points of JIS characters
         ("♡ありがとう", "〓ありがとう", [("♡", "〓")]),
         ("一行目\r\n二行目", "一行目  二行目", []),
+        ("か\u3099き", "がき", []),  # a combining mark composes with its kana: the same character
+        ("\u212bの①", "\u212bの1", [("①", "1")]),  # U+212B is in Shift_JIS (0x81F0): kept, not NFC's U+00C5
     ],
 )
 def test_shift_jis_rule(text, safe, changes):
@@ -452,6 +456,29 @@ def test_long_street_spills_into_the_building_field_without_splitting_a_number()
     assert row["お届け先アパートマンション名"].endswith("1203")
 
 
+def test_address_parts_that_fit_only_together_are_joined_with_a_space():
+    building = "2F グランドメゾン千代田イーストタワー"  # 37 bytes: over the 32 of the building field
+    _order("yamato", ship_to={"address1": "千代田1-2-3", "address2": building})
+
+    (row,) = _parse(_export("yamato").content)[1]
+
+    assert (
+        row["お届け先住所"] == "東京都千代田区千代田1-2-3 2F グランドメゾン千代田イーストタワー"
+    )  # not "1-2-32F"
+    assert row["お届け先アパートマンション名"] == ""
+
+
+def test_a_half_width_kana_is_never_cut_from_its_voiced_mark():
+    assert sjis_split("ｱ" * 31 + "ｶﾞｲ", 32) == ("ｱ" * 31, "ｶﾞｲ")
+    assert sjis_split("ｱ" * 31 + "ﾎﾟｲ", 32) == ("ｱ" * 31, "ﾎﾟｲ")
+    assert sjis_truncate("ｱ" * 30 + "ｶﾞｲｼｬ", 33) == "ｱ" * 30 + "…"
+    _order("japanpost", items=[("ｱ" * 47 + "ｶﾞｲｼｬ", 1)])  # 品名 takes 50 bytes
+
+    (row,) = _parse(_export("japanpost").content)[1]
+
+    assert row["品名"] == "ｱ" * 47 + "…"
+
+
 def test_address_too_long_for_the_carrier_keeps_the_order_out_and_names_the_field():
     too_long = _order("sagawa", ship_to={"address1": "千代田" * 20, "address2": "グランドメゾン千代田" * 3})
     fine = _order("sagawa")
@@ -467,9 +494,64 @@ def test_address_too_long_for_the_carrier_keeps_the_order_out_and_names_the_fiel
     assert list(result.record.orders) == [order_key(fine.pk)]
 
 
+@pytest.mark.parametrize("carrier", ["yamato", "sagawa", "japanpost"])
+def test_a_name_an_address_or_item_names_that_are_empty_once_cleaned_are_problems(carrier):
+    blank_name = _order(carrier, ship_to={"name": " \u3000\u200b "})
+    no_address = _order(
+        carrier, ship_to={"prefecture": "", "city": " ", "address1": "\u3000", "address2": ""}
+    )
+    nameless_items = _order(carrier, items=[(" ", 2), ("\ufe0f", 1)])
+    fine = _order(carrier)
+
+    result = _export(carrier)
+
+    rows = _parse(result.content)[1]
+    assert [row[COLUMNS[carrier]["ref"]] for row in rows] == [
+        customer_ref(fine, limit=LAYOUTS[carrier].CUSTOMER_REF_LIMIT)
+    ]
+    assert {report.order_id: report.problems for report in result.skipped} == {
+        blank_name.pk: ["お届け先名がありません"],
+        no_address.pk: ["お届け先住所がありません"],
+        nameless_items.pk: ["品名がありません"],
+    }
+
+
+def test_a_line_without_a_name_is_left_off_the_label_with_a_notice():
+    _order("japanpost", items=[("", 2), ("和紙ソックス", 1)])
+
+    result = _export("japanpost")
+
+    (row,) = _parse(result.content)[1]
+    assert row["品名"] == "和紙ソックス"  # not " ×2 他1点"
+    assert result.exported[0].notices == ["品名のない商品の行が1行あります（送り状の品名には書きません）"]
+
+
+def test_a_ship_to_without_a_phone_gets_the_buyers_phone_with_a_notice():
+    order = _order("yamato", ship_to={"phone": ""}, buyer_phone="03-9876-5432")
+
+    result = _export("yamato")
+
+    (row,) = _parse(result.content)[1]
+    assert row["お届け先電話番号"] == "03-9876-5432"
+    (report,) = result.exported
+    assert report.notices == ["お届け先電話番号がないため注文者の電話番号「03-9876-5432」を書きました"]
+    assert report.notices == _export_event(order).after["notices"]
+
+
+def test_the_ship_tos_own_phone_wins_over_the_buyers(django_assert_num_queries):
+    _order("yamato", buyer_phone="03-9876-5432")
+
+    with django_assert_num_queries(7):  # the buyer's phone comes with the order: no query more
+        result = _export("yamato")
+
+    (row,) = _parse(result.content)[1]
+    assert row["お届け先電話番号"] == "090-1234-5678"
+    assert result.exported[0].notices == []
+
+
 def test_slot_the_carrier_does_not_offer_and_a_missing_phone_are_problems():
     no_slot = _order("yamato", delivery_time="12-14")  # Yamato abolished 12-14 in 2017
-    no_phone = _order("yamato", ship_to={"phone": ""})
+    no_phone = _order("yamato", ship_to={"phone": ""}, buyer_phone="")
 
     result = _export("yamato")
 
@@ -635,6 +717,63 @@ def test_a_sender_problem_keeps_every_order_of_the_shop_out_and_is_named_in_each
         assert report.problems == [
             "請求先顧客コード「12-34」は10〜12桁の数字です（OMS_SENDER['yamato_billing_code']）"
         ]
+
+
+@pytest.mark.parametrize(
+    ("carrier", "sender", "problem"),
+    [
+        (
+            "yamato",
+            {"yamato_billing_code": "０１２３４５６７８９０１"},  # full-width digits
+            "請求先顧客コード「０１２３４５６７８９０１」は10〜12桁の数字です（OMS_SENDER['yamato_billing_code']）",
+        ),
+        (
+            "yamato",
+            {"yamato_freight_code": "０１"},
+            "運賃管理番号「０１」は2桁の数字です（OMS_SENDER['yamato_freight_code']）",
+        ),
+        (
+            "yamato",
+            {"yamato_billing_class": "12"},
+            "請求先分類コード「12」は空欄か3桁の数字です（OMS_SENDER['yamato_billing_class']）",
+        ),
+        (
+            "yamato",
+            {"yamato_billing_class": "é"},  # outside Shift_JIS: once a crash of the whole export
+            "請求先分類コード「é」は空欄か3桁の数字です（OMS_SENDER['yamato_billing_class']）",
+        ),
+        (
+            "sagawa",
+            {"sagawa_customer_code": "12345"},
+            "お客様コード「12345」は空欄か12桁の数字です（OMS_SENDER['sagawa_customer_code']）",
+        ),
+        (
+            "sagawa",
+            {"sagawa_customer_code": "12345678901é"},
+            "お客様コード「12345678901é」は空欄か12桁の数字です（OMS_SENDER['sagawa_customer_code']）",
+        ),
+    ],
+)
+def test_a_contract_code_of_the_wrong_form_keeps_the_shops_orders_out(settings, carrier, sender, problem):
+    settings.OMS_SENDER = sender
+    order = _order(carrier)
+
+    result = _export(carrier)
+
+    assert _parse(result.content)[1] == []
+    assert [(report.order_id, report.problems) for report in result.skipped] == [(order.pk, [problem])]
+
+
+def test_contract_codes_of_the_right_form_are_written(settings):
+    settings.OMS_SENDER = {"yamato_billing_class": "001", "sagawa_customer_code": "123456789012"}
+    _order("yamato")
+    _order("sagawa")
+
+    (yamato_row,) = _parse(_export("yamato").content)[1]
+    (sagawa_row,) = _parse(_export("sagawa").content)[1]
+
+    assert yamato_row["請求先分類コード"] == "001"
+    assert sagawa_row["お客様コード"] == "123456789012"
 
 
 @given(st.lists(st.text(alphabet=st.sampled_from("a,\"' 山田ｶﾅ-\t"), max_size=6), min_size=3, max_size=3))
