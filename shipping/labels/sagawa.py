@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from shipping.labels.encoding import date_text
 
 if TYPE_CHECKING:
-    from shipping.labels import Parcel, Sender
+    from shipping.labels import Sender
     from shipping.labels.encoding import FieldWriter
+    from shipping.labels.parcels import Parcel
 
 NAME = "佐川急便 e飛伝"
 CUSTOMER_REF_LIMIT = 16  # お客様管理番号: 半角英数 16文字

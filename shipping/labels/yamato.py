@@ -14,8 +14,9 @@ import jaconv
 from shipping.labels.encoding import date_text
 
 if TYPE_CHECKING:
-    from shipping.labels import Parcel, Sender
+    from shipping.labels import Sender
     from shipping.labels.encoding import FieldWriter
+    from shipping.labels.parcels import Parcel
 
 NAME = "ヤマト運輸 B2クラウド"
 CUSTOMER_REF_LIMIT = 20  # お客様管理番号: 半角英数字 20文字
