@@ -36,6 +36,17 @@ class Shipment(models.Model):
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="shipments")
     carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="shipments")
+    # The ship-to (楽天 送付先) the parcel went to, when the label named it (shipping.labels.refs); empty means
+    # the order's first. The shop is told the tracking number for this ship-to. Not indexed: nothing looks
+    # parcels up by ship-to, and an index on this large table would be built under a lock.
+    ship_to = models.ForeignKey(
+        "orders.ShipTo",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="shipments",
+        db_index=False,
+    )
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -41,7 +41,8 @@ def _push_soon(shipment_ids: list[int]) -> None:
 def order_ship(
     *, order: Order, parcels: list[tuple[str, str]], actor: str, shipped_at=None
 ) -> list[Shipment]:
-    """Ship a printed order in one or more parcels [(carrier code, tracking number)].
+    """Ship a printed order in one or more parcels [(carrier code, tracking number)], or
+    [(carrier code, tracking number, ship-to id)] when the label named the parcel's ship-to.
 
     An order already shipped gets the parcels added (a later parcel of the same order); numbers it already
     has are ignored, so importing the same tracking file twice changes nothing."""
@@ -49,7 +50,7 @@ def order_ship(
     if not parcels:
         raise ShipRefused(_("Give at least one tracking number."))
     known = set(order.shipments.values_list("tracking_number", flat=True))
-    new_parcels = [(code, number) for code, number in parcels if number not in known]
+    new_parcels = [parcel for parcel in parcels if parcel[1] not in known]
     if order.status == S.SHIPPED:
         return _add_parcels(order, new_parcels, actor, shipped_at)
     if order.status not in (S.PRINTED, S.READY):
@@ -81,9 +82,13 @@ def _add_parcels(order: Order, parcels, actor: str, shipped_at) -> list[Shipment
     shipped_at = shipped_at or timezone.now()
     shipments = [
         Shipment.objects.create(
-            order=order, carrier=_carrier(code), tracking_number=number, shipped_at=shipped_at
+            order=order,
+            carrier=_carrier(code),
+            tracking_number=number,
+            shipped_at=shipped_at,
+            ship_to_id=ship_to_id[0] if ship_to_id else None,
         )
-        for code, number in parcels
+        for code, number, *ship_to_id in parcels
     ]
     for shipment in shipments:
         event_record(
@@ -102,7 +107,7 @@ def shipment_push(*, shipment: Shipment) -> str:
     from channels.adapters.base import ShipmentUpdate
 
     order = shipment.order
-    ship_to = order.ship_tos.order_by("pk").first()
+    ship_to = shipment.ship_to or order.ship_tos.order_by("pk").first()
     parcels = list(order.shipments.order_by("pk").values_list("pk", "tracking_number"))
     answer = adapter_for(order.channel).push_shipment(
         ShipmentUpdate(

@@ -22,6 +22,7 @@ from inventory.services import StockError
 from orders.checks.slots import carrier_name
 from orders.models import Order, OrderStatus
 from shipping.labels import japanpost, order_carrier_code, orders_for_customer_refs, sagawa, yamato
+from shipping.labels.refs import ship_to_position
 from shipping.models import Shipment
 from shipping.services import ShipRefused, order_ship
 
@@ -259,13 +260,39 @@ def _apply(carrier, parcels, actor: str, result: TrackingImport) -> None:
     Call inside a transaction. Every order is tried even after a refusal: order_ship runs in its own
     savepoint, so a refused order leaves nothing behind and the caller decides whether to keep the rest."""
     for order, rows in sorted(parcels.values(), key=lambda item: item[1][0].line):
+        order_parcels = _order_parcels(carrier, order, rows, result)
+        if not order_parcels:
+            continue
         try:
-            order_ship(order=order, parcels=[(carrier, row.number) for row in rows], actor=actor)
+            order_ship(order=order, parcels=order_parcels, actor=actor)
         except (ShipRefused, StockError) as refused:
             result.errors.extend(RowError(row.line, f"{row.ref}: {refused}") for row in rows)
             continue
         result.shipped.append(order.external_id)
-        result.parcels_added += len(rows)
+        result.parcels_added += len(order_parcels)
+
+
+def _order_parcels(
+    carrier: str, order: Order, rows: list[TrackingRow], result: TrackingImport
+) -> list[tuple]:
+    """The order's parcels (carrier, number, ship-to id or None) from its rows. A ref naming one of the order's
+    ship-tos (OMS1234-2: its label went to the second) gives the parcel that ship-to; a ship-to the order does
+    not have is an error of the row."""
+    positions = [ship_to_position(row.ref) for row in rows]
+    if not any(positions):
+        return [(carrier, row.number, None) for row in rows]
+    ship_to_ids = list(order.ship_tos.order_by("pk").values_list("pk", flat=True))
+    parcels = []
+    for row, position in zip(rows, positions, strict=True):
+        if position and position > len(ship_to_ids):
+            result.errors.append(
+                RowError(
+                    row.line, f"{row.ref}: 注文 {order.external_id} に{position}番目のお届け先がありません"
+                )
+            )
+            continue
+        parcels.append((carrier, row.number, ship_to_ids[position - 1] if position else None))
+    return parcels
 
 
 def _decode(content: bytes) -> tuple[str, RowError | None]:

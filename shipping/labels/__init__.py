@@ -4,13 +4,7 @@ One label (one CSV row) per ship-to (送付先). Each carrier module (yamato, sa
 layout and limits; this module picks the orders, has their carrier-neutral parcels prepared
 (shipping.labels.parcels), and writes the file.
 
-お客様管理番号 (the carrier's free reference field, returned in its issued-data file) identifies the order when
-tracking numbers come back (shipping.tracking):
-- the shop's order number when it fits the carrier's limit and is plain ASCII letters, digits and hyphens
-  (Amazon 503-1234567-1234567 fits Yamato's 20);
-- otherwise "OMS" + the order's primary key, e.g. OMS1234 (Rakuten numbers have 24 characters). A shop number
-  that itself looks like OMS<digits> is always written in this form too, so the mapping stays unambiguous.
-`orders_for_customer_refs` reverses it.
+お客様管理番号 (the carrier's reference field) names the order, or the ship-to, as shipping.labels.refs says.
 
 代引 (cash on delivery) labels carry the order total, the amount the buyer pays at the door (goods, shipping
 and the 代引 fee, after coupons and points, all tax included), and the consumption tax inside it per
@@ -22,7 +16,6 @@ shop's sender once, fills per label only the columns that differ, and records th
 """
 
 import gc
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,14 +31,16 @@ from shipping.labels import japanpost, sagawa, yamato
 from shipping.labels.encoding import FieldWriter, Replacement, RowTemplate, csv_bytes
 from shipping.labels.history import label_export_record
 from shipping.labels.parcels import order_parcels
+from shipping.labels.refs import (  # noqa: F401  # re-exported: what other apps use
+    OUR_REF_PREFIX,
+    customer_ref,
+    orders_for_customer_refs,
+)
 from shipping.labels.source import LABEL_STATUSES, label_orders, label_rows
 from shipping.models import LabelExport
 
 LAYOUTS = {"yamato": yamato, "sagawa": sagawa, "japanpost": japanpost}
 
-OUR_REF_PREFIX = "OMS"
-_OUR_REF = re.compile(rf"{OUR_REF_PREFIX}(\d+)")
-_PLAIN_REF = re.compile(r"[0-9A-Za-z-]+")
 
 # The sender (ご依頼主) printed on every label. The lead sets OMS_SENDER in settings; these are demo values.
 # An empty name means the shop's display name (Channel.display_name).
@@ -135,29 +130,6 @@ def gc_paused():
 def order_carrier_code(order: Order) -> str:
     """The carrier the order ships with: its own, or its shop's default."""
     return order.carrier.code if order.carrier_id else order.channel.default_carrier
-
-
-def customer_ref(order, *, limit: int) -> str:
-    """お客様管理番号 for the order (see the module docstring); `order` needs only pk and external_id."""
-    external = order.external_id
-    if len(external) <= limit and _PLAIN_REF.fullmatch(external) and not _OUR_REF.fullmatch(external):
-        return external
-    return f"{OUR_REF_PREFIX}{order.pk}"
-
-
-def orders_for_customer_refs(refs: set[str]) -> dict[str, list[Order]]:
-    """Each お客様管理番号 (or shop order number) -> the orders it names; more than one means it is ambiguous
-    (two shops with the same order number). A ref that names no order is absent."""
-    by_pk = {ref: int(match[1]) for ref in refs if (match := _OUR_REF.fullmatch(ref))}
-    orders = Order.objects.select_related("channel", "carrier")
-    found: dict[str, list[Order]] = {}
-    known = orders.in_bulk(sorted(set(by_pk.values())))
-    for ref, pk in by_pk.items():
-        if pk in known:
-            found[ref] = [known[pk]]
-    for order in orders.filter(external_id__in=sorted(refs - found.keys())).order_by("pk"):
-        found.setdefault(order.external_id, []).append(order)
-    return found
 
 
 def label_sender(channel) -> Sender:

@@ -11,6 +11,7 @@ from inventory.models import Temperature
 from orders.checks.slots import carrier_name, carrier_slot_code
 from orders.models import PaymentMethod
 from shipping.labels.encoding import FieldWriter
+from shipping.labels.refs import ship_to_ref
 from shipping.labels.source import LabelLine, coldest
 from shipping.tax import tax_breakdown, total_tax
 
@@ -77,7 +78,8 @@ def order_parcels(
     parcels = []
     for ship_to in targets:
         parcel = Parcel(
-            customer_ref=ref,
+            # one label per ship-to: each names its ship-to, so its tracking number goes to the right one
+            customer_ref=ship_to_ref(order.pk, ship_tos.index(ship_to) + 1) if len(targets) > 1 else ref,
             name=writer.clean("お届け先名", ship_to.name),
             kana=writer.clean("お届け先名カナ", ship_to.kana),
             postal_code=writer.postal_code("お届け先郵便番号", ship_to.postal_code),

@@ -423,10 +423,11 @@ def test_each_ship_to_gets_its_own_label_with_its_items():
 
     rows = _parse(result.content)[1]
     assert [(row["お客様管理番号"], row["お届け先名"], row["品名１"]) for row in rows] == [
-        (f"OMS{order.pk}", "山田 太郎", "和紙ソックス ×2"),
-        (f"OMS{order.pk}", "山田 花子", "静岡茶 煎茶"),
+        (f"OMS{order.pk}-1", "山田 太郎", "和紙ソックス ×2"),  # each names its ship-to (shipping.labels.refs)
+        (f"OMS{order.pk}-2", "山田 花子", "静岡茶 煎茶"),
     ]
     assert result.exported[0].labels == 2
+    assert orders_for_customer_refs({f"OMS{order.pk}-2"}) == {f"OMS{order.pk}-2": [order]}
 
 
 def test_item_names_are_cut_with_an_ellipsis_and_the_rest_summarised_and_reported():

@@ -11,7 +11,7 @@ from channels.adapters.base import AdapterError, AuthError
 from orders.models import OrderEvent
 from shipping import tasks
 from shipping.models import Carrier, Shipment
-from tests.factories import OrderFactory, OrderLineFactory
+from tests.factories import OrderFactory, OrderLineFactory, ShipToFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +140,28 @@ def test_the_first_parcel_carries_every_unit_and_each_report_has_the_orders_numb
     ]
     assert all(update.order_tracking_numbers == ["A1", "B2"] for update in sent)
     assert Shipment.objects.filter(pushed_at__isnull=False).count() == 2
+
+
+def test_a_parcel_is_reported_for_the_ship_to_it_went_to(monkeypatch):
+    import channels.adapters
+    from shipping.services import shipment_push
+
+    sent = []
+
+    class Shop:
+        def push_shipment(self, update):
+            sent.append(update.ship_to_external_id)
+            return "OK"
+
+    monkeypatch.setattr(channels.adapters, "adapter_for", lambda channel: Shop())
+    carrier = Carrier.objects.create(code="yamato", name="ヤマト運輸")
+    order = OrderFactory(status="shipped")
+    ShipToFactory(order=order, external_id="basket-1")
+    second = ShipToFactory(order=order, external_id="basket-2")
+
+    shipment_push(
+        shipment=Shipment.objects.create(order=order, carrier=carrier, tracking_number="1", ship_to=second)
+    )
+    shipment_push(shipment=Shipment.objects.create(order=order, carrier=carrier, tracking_number="2"))
+
+    assert sent == ["basket-2", "basket-1"]  # a parcel without a ship-to goes to the order's first

@@ -11,7 +11,7 @@ from inventory.services import order_allocate, stock_adjust
 from notifications.models import MailTemplate, OutboundMail
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.services import order_status_change
-from shipping.labels import japanpost, sagawa, yamato
+from shipping.labels import japanpost, labels_export, sagawa, yamato
 from shipping.models import Carrier, Shipment
 from shipping.tracking import tracking_import, tracking_number_valid
 from tests.factories import (
@@ -386,3 +386,41 @@ def test_import_tracking_command_succeeds_on_a_clean_file(tmp_path, capsys):
 
     assert "1 rows, 1 orders shipped, 1 parcels added, 0 already recorded" in capsys.readouterr().out
     assert _numbers(order) == [SAMPLES[3]]
+
+
+def test_each_ship_to_of_an_order_sent_to_several_gets_its_own_parcel():
+    """楽天 複数送付先: each label names its ship-to (OMS<id>-<n>), so each tracking number is kept with the
+    ship-to it went to and reported to the shop for that ship-to (its basketId)."""
+    order = printed_order(lines=2)
+    first = order.ship_tos.get()
+    second = ShipToFactory(order=order, name="佐藤 花子", external_id="basket-2")
+    line = order.lines.order_by("pk").last()
+    line.ship_to = second
+    line.save(update_fields=["ship_to"])
+    content = labels_export(carrier="yamato", actor="test").content.decode("shift_jis")
+    labels = [row[0] for row in list(csv.reader(io.StringIO(content, newline="")))[1:]]
+    assert labels == [f"OMS{order.pk}-1", f"OMS{order.pk}-2"]
+
+    result = tracking_import(
+        carrier="yamato",
+        content=b2_file([(labels[1], valid_number(2)), (labels[0], valid_number(1))]),
+        actor="user:shipper",
+    )
+
+    assert (result.applied, result.errors, result.parcels_added) == (True, [], 2)
+    parcels = dict(Shipment.objects.filter(order=order).values_list("tracking_number", "ship_to_id"))
+    assert parcels == {valid_number(1): first.pk, valid_number(2): second.pk}
+
+
+def test_a_ship_to_the_order_does_not_have_is_an_error_of_its_row():
+    order = printed_order()
+
+    result = tracking_import(
+        carrier="yamato", content=b2_file([(f"OMS{order.pk}-3", valid_number(1))]), actor="user:shipper"
+    )
+
+    assert not result.applied
+    assert [str(error) for error in result.errors] == [
+        f"2行目: OMS{order.pk}-3: 注文 {order.external_id} に3番目のお届け先がありません"
+    ]
+    assert not Shipment.objects.exists()
