@@ -39,7 +39,7 @@ def _push_soon(shipment_ids: list[int]) -> None:
 
 @transaction.atomic
 def order_ship(
-    *, order: Order, parcels: list[tuple[str, str]], actor: str, shipped_at=None
+    *, order: Order, parcels: list[tuple[str, str] | tuple[str, str, int | None]], actor: str, shipped_at=None
 ) -> list[Shipment]:
     """Ship a printed order in one or more parcels [(carrier code, tracking number)], or
     [(carrier code, tracking number, ship-to id)] when the label named the parcel's ship-to.
