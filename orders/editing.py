@@ -80,9 +80,29 @@ def orders_merge(*, target: Order, others: list[Order], actor: str) -> Order:
         event_record(order=target, kind="merged", actor=actor, message=f"{order.external_id} を同梱しました")
     target.save(update_fields=["discount"])
     _recalculate(target)
+    _forget_inspection(target, actor)
     target.holds.filter(code="merge_candidate", resolved_at__isnull=True).update(resolved_at=timezone.now())
     _reevaluate(target, actor)
     return target
+
+
+def _forget_inspection(order: Order, actor: str) -> None:
+    """A split or a merge changes what is in the box: scans made before no longer describe it, so the order's
+    検品 starts over (lines, completion and any session in progress), and the event says why."""
+    from shipping.inspection import inspection_in_progress  # shipping builds on orders
+
+    lines = OrderLine.objects.filter(order=order)
+    verified = Order.objects.filter(pk=order.pk, verified_at__isnull=False).exists()
+    if not (verified or lines.filter(verified_quantity__gt=0).exists() or inspection_in_progress(order)):
+        return
+    lines.update(verified_quantity=0)
+    Order.objects.filter(pk=order.pk).update(verified_at=None)
+    event_record(
+        order=order,
+        kind="inspection_reset",
+        actor=actor,
+        message="分割・同梱で明細が変わったため検品をやり直します",
+    )
 
 
 def _next_split_id(order: Order) -> str:
@@ -100,6 +120,7 @@ def _copy_order(order: Order, actor: str) -> Order:
     new.shipping_fee = new.payment_fee = new.discount = 0
     new.raw_payload = {}
     new.source_fingerprint = ""
+    new.verified_at, new.picking_batch = None, None  # not picked nor inspected: its units are its own
     new.save(force_insert=True)
     for address in order.ship_tos.all():
         address.pk, address.order = None, new
@@ -138,11 +159,13 @@ def order_split(*, order: Order, quantities: dict[int, int], actor: str) -> Orde
         else:
             OrderLine.objects.filter(pk=pk).update(quantity=F("quantity") - units)
             line.pk, line.order, line.ship_to, line.quantity = None, new, new_ship_to, units
-            line.allocated_quantity = line.shipped_quantity = 0
+            line.allocated_quantity = line.shipped_quantity = line.verified_quantity = 0
             line.save(force_insert=True)
     _recalculate(order)
     _recalculate(new)
     event_record(order=order, kind="split", actor=actor, message=f"{new.external_id} に分割しました")
+    _forget_inspection(order, actor)
+    _forget_inspection(new, actor)
     _reevaluate(order, actor)
     _reevaluate(new, actor)
     return new

@@ -174,6 +174,17 @@ def _session_start_pk(order: Order) -> int:
     return last or 0
 
 
+def inspection_in_progress(order: Order) -> bool:
+    """Whether the order's slip was scanned and its 検品 neither reset since nor (necessarily) complete."""
+    last = (
+        OrderEvent.objects.filter(order=order, kind__in=SESSION_START_KINDS)
+        .order_by("-pk")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return last == "inspection_started"
+
+
 def _load(order: Order) -> list[_Line]:
     lines = list(order.lines.select_related("sku").order_by("pk"))
     set_ids = {line.sku_id for line in lines if line.sku and line.sku.is_set}

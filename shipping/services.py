@@ -14,6 +14,7 @@ from oms import webhooks
 from oms.webhooks.payloads import order_shipped_payload
 from orders.models import Order, OrderStatus
 from orders.services import event_record, order_status_change
+from shipping.inspection import inspection_in_progress
 from shipping.models import Carrier, Shipment
 
 S = OrderStatus
@@ -59,7 +60,9 @@ def order_ship(
             % {"order": order.external_id, "status": order.get_status_display()}
         )
     lines = list(order.lines.all())
-    inspected = any(line.verified_quantity for line in lines)
+    # Started when its slip was scanned: a set line counts only complete sets, so a half-scanned set order
+    # has no verified unit yet and must not pass for one never inspected.
+    inspected = any(line.verified_quantity for line in lines) or inspection_in_progress(order)
     complete = all(line.verified_quantity >= line.quantity for line in lines)
     if (inspected or settings.OMS_REQUIRE_INSPECTION) and not complete:
         raise ShipRefused(

@@ -47,6 +47,37 @@ def line(code: str, quantity: int, line_id: str = "1", price: int = 1000) -> Can
     return CanonicalLine(line_id, code.split("-")[0].lower(), code, code, quantity, price)
 
 
+def test_a_split_starts_the_inspection_of_both_orders_over(shop):
+    """What is in each box changed: neither order may ship on scans made before the split, and the new order is
+    in no picking batch (its units would be picked twice)."""
+    from shipping.inspection import inspection_scan
+    from shipping.picking import picking_batch_create
+
+    channel, skus = shop
+    skus["TSHIRT-BLK-M"].jan = "4580000000010"
+    skus["TSHIRT-BLK-M"].save(update_fields=["jan"])
+    order = order_import(
+        channel=channel,
+        canonical=canonical(external_id="S-9", lines=[line("TSHIRT-BLK-M", 3)], subtotal=3000, total=3000),
+        payload={},
+    ).order
+    batch = picking_batch_create(actor="test", orders=Order.objects.filter(pk=order.pk))
+    order_status_change(order=order, to_status=S.READY, actor="test", note="reprint")
+    for code in [order.external_id, "4580000000010", "4580000000010", "4580000000010"]:
+        inspection_scan(order=order, code=code, actor="user:packer")
+    order.refresh_from_db()
+    assert order.verified_at is not None and order.picking_batch == batch
+
+    new = order_split(order=order, quantities={order.lines.get().pk: 1}, actor="user:alice")
+
+    order.refresh_from_db()
+    new.refresh_from_db()
+    assert (order.verified_at, new.verified_at, new.picking_batch) == (None, None, None)
+    assert list(order.lines.values_list("verified_quantity", flat=True)) == [0]
+    assert list(new.lines.values_list("verified_quantity", flat=True)) == [0]
+    assert order.events.filter(kind="inspection_reset").exists()
+
+
 def test_two_orders_to_the_same_buyer_are_both_merge_candidates(shop):
     channel, _skus = shop
     first = order_import(channel=channel, canonical=canonical(external_id="M-1"), payload={}).order

@@ -272,6 +272,19 @@ def test_a_partly_inspected_order_cannot_ship(tee, socks):
         order_ship(order=order, parcels=[("yamato", "123456789012")], actor=ACTOR)
 
 
+def test_a_set_order_whose_inspection_has_started_cannot_ship_half_scanned(gift_set):
+    """A set line counts complete sets only, so after one component scan no unit is verified yet: the
+    started session is what says the order is being inspected."""
+    from shipping.services import ShipRefused, order_ship
+
+    order = _order((gift_set, 1))
+    _scan(order, order.external_id, TEA_JAN)
+    assert _verified(order) == [0]
+
+    with pytest.raises(ShipRefused, match="検品"):
+        order_ship(order=order, parcels=[("yamato", "123456789012")], actor=ACTOR)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_scanners_on_one_order_count_the_last_unit_once(on_postgres, gift_set):
