@@ -56,6 +56,7 @@ class Outcome:
     OVER_QUANTITY = "over_quantity"
     SCAN_COMPONENTS = "scan_components"
     OTHER_ORDER = "other_order"
+    AMBIGUOUS_JAN = "ambiguous_jan"
 
 
 REFUSAL_MESSAGES = {
@@ -63,6 +64,8 @@ REFUSAL_MESSAGES = {
     Outcome.OVER_QUANTITY: "数量を超えています（{code}）。この商品は注文の数量分すべて検品済みです。",
     Outcome.SCAN_COMPONENTS: "セット商品です。セットの構成品をそれぞれスキャンしてください（{code}）。",
     Outcome.OTHER_ORDER: "別の注文の伝票です（{code}）。検品中の注文は {order} です。",
+    Outcome.AMBIGUOUS_JAN: "この JAN（{code}）は複数の SKU（{skus}）に登録されています。"
+    "どれか確かめられないため、SKU コードのラベルをスキャンしてください（JAN の重複は商品マスタで直してください）。",
 }
 
 
@@ -88,6 +91,15 @@ class LineProgress:
     @property
     def complete(self) -> bool:
         return self.verified >= self.quantity
+
+    @property
+    def units_needed(self) -> int:
+        """Scans the line needs: a set line counts its components' units, as the packer scans them."""
+        return sum(part.needed for part in self.components) if self.components else self.quantity
+
+    @property
+    def units_scanned(self) -> int:
+        return sum(part.scanned for part in self.components) if self.components else self.verified
 
 
 @dataclass(frozen=True)
@@ -162,6 +174,15 @@ def _matches(sku: SKU, code: str) -> bool:
     if sku.jan and (code == sku.jan or (len(code) == 12 and code.isdigit() and "0" + code == sku.jan)):
         return True
     return code.upper() == sku.code
+
+
+def _skus_sharing_jan(code: str) -> list[str]:
+    """The codes of the SKUs whose JAN the scanned code is: more than one means the unit in hand cannot be
+    told apart (a JAN entered twice in the catalogue), so the scan must not be counted for either."""
+    if not code.isdigit():
+        return []
+    candidates = [code, "0" + code] if len(code) == 12 else [code]
+    return sorted(SKU.objects.filter(jan__in=candidates).values_list("code", flat=True))
 
 
 def _session_start_pk(order: Order) -> int:
@@ -309,8 +330,12 @@ def inspection_scan(*, order: Order, code: str, actor: str) -> ScanResult:
     booked = _book(lines, code)
     if booked == Outcome.NOT_ON_ORDER and Order.objects.filter(external_id=code).exists():
         booked = Outcome.OTHER_ORDER
+    shared_by = _skus_sharing_jan(code) if not isinstance(booked, str) else []
+    if len(shared_by) > 1:
+        booked = Outcome.AMBIGUOUS_JAN
     if isinstance(booked, str):
-        message = REFUSAL_MESSAGES[booked].format(code=code, order=order.external_id)
+        skus = "、".join(shared_by)
+        message = REFUSAL_MESSAGES[booked].format(code=code, order=order.external_id, skus=skus)
         return _result(booked, message, order, lines)
     entry, part = booked
     _count(order, entry, part, code, actor)

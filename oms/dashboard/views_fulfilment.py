@@ -109,7 +109,7 @@ def picking_list_download(request, batch_pk: int):
 def packing_slips_download(request, batch_pk: int):
     """納品書 of the batch's orders that were not cancelled since, in order number order."""
     batch = get_object_or_404(PickingBatch, pk=batch_pk)
-    orders = batch.orders.exclude(status=OrderStatus.CANCELLED).order_by("pk")
+    orders = batch.orders.exclude(status=OrderStatus.CANCELLED).order_by("external_id", "pk")
     return _pdf(packing_slip_pdf(orders), f"packing-slips-{batch.pk}.pdf")
 
 
@@ -208,8 +208,8 @@ def inspection(request):
         "ok": result is not None and result.outcome in OK_OUTCOMES,
         "error": error,
         "lines": lines,
-        "scanned": sum(line.verified for line in lines),
-        "needed": sum(line.quantity for line in lines),
+        "scanned": sum(line.units_scanned for line in lines),
+        "needed": sum(line.units_needed for line in lines),
         "now": timezone.now(),
     }
     return render(request, "dashboard/fulfilment/inspection.html", context)

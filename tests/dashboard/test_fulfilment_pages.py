@@ -1,5 +1,7 @@
 """The warehouse pages: picking batches and their PDFs, label export, 検品 scanning, tracking import."""
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -104,6 +106,21 @@ def test_the_page_lists_the_recent_label_exports(login, shop):
     row = page.split(f'<tr data-export="{export.record.pk}">')[1].split("</tr>")[0]
     cells = [cell.split(">", 1)[1] for cell in row.split("</td>")[:-1]]
     assert cells[1:] == ["ヤマト運輸", "user:warehouse-user", "1", "1"]
+
+
+def test_packing_slips_come_in_order_number_order_like_the_picking_list(login, shop):
+    from pypdf import PdfReader
+
+    from shipping.picking import picking_batch_create
+
+    later = import_order(shop, external_id="R-200")
+    earlier = import_order(shop, external_id="R-100", **buyer(5))
+    batch = picking_batch_create(actor="test", orders=Order.objects.filter(pk__in=[later.pk, earlier.pk]))
+
+    response = login("warehouse").get(reverse("dashboard:packing_slips_download", args=[batch.pk]))
+
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages]
+    assert ["R-100" in pages[0], "R-200" in pages[1]] == [True, True]
 
 
 # --- 検品 -------------------------------------------------------------------------------------------

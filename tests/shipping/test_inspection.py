@@ -285,6 +285,29 @@ def test_a_set_order_whose_inspection_has_started_cannot_ship_half_scanned(gift_
         order_ship(order=order, parcels=[("yamato", "123456789012")], actor=ACTOR)
 
 
+def test_a_jan_two_skus_share_is_refused_and_the_sku_code_label_asks_for(tee):
+    """The unit in hand could be either SKU: counting it for the order's line could ship the wrong size."""
+    SKUFactory(code="TSHIRT-BLK-L", name="Tシャツ ブラック L", jan=TEE_JAN)
+    order = _order((tee, 1))
+    _scan(order, order.external_id)
+
+    refused = _scan(order, TEE_JAN)
+
+    assert refused.outcome == Outcome.AMBIGUOUS_JAN and not refused.ok
+    assert "複数の SKU（TSHIRT-BLK-L、TSHIRT-BLK-M）" in refused.message
+    assert _verified(order) == [0]
+    assert _scan(order, "TSHIRT-BLK-M").outcome == Outcome.COMPLETED
+
+
+def test_a_set_lines_progress_counts_component_units(gift_set):
+    order = _order((gift_set, 1))
+    _scan(order, order.external_id)
+
+    (line,) = _scan(order, TEA_JAN).lines
+
+    assert (line.verified, line.units_scanned, line.units_needed) == (0, 1, 3)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_scanners_on_one_order_count_the_last_unit_once(on_postgres, gift_set):
