@@ -12,6 +12,7 @@ Timelines written before this change keep their per-order events; both kinds sho
 from django.db import transaction
 from django.db.models.fields.json import KeyTransform
 
+from oms.redaction import replace_values
 from orders.models import Order, OrderEvent
 from shipping.models import LabelExport
 
@@ -97,13 +98,15 @@ def order_timeline(order: Order, events: list[OrderEvent], *, newest_first: bool
 
 @transaction.atomic
 def label_exports_anonymise_for_order(*, order: Order, known: set[str], replacement: str) -> None:
-    """Replace the buyer's personal strings (names in notices) in what the order's exports noted about it."""
-    from oms.redaction import replace_values
+    """Replace the buyer's personal strings (names, phone in notices) in what the order's exports noted about it.
 
+    Only the order's own entries are read; an export's whole map (thousands of orders) is loaded and rewritten
+    only when the order's entry holds one of the strings, which the daily retention job rarely meets."""
     key = order_key(order.pk)
-    for export in LabelExport.objects.select_for_update().filter(orders__has_key=key):
-        entry = export.orders.get(key) or {}
-        scrubbed = replace_values(entry, known, replacement)
-        if scrubbed != entry:
-            export.orders[key] = scrubbed
-            export.save(update_fields=["orders"])
+    for export in _exports_of(order.pk):
+        entry = export["entry"] or {}
+        if replace_values(entry, known, replacement) == entry:
+            continue
+        locked = LabelExport.objects.select_for_update().get(pk=export["pk"])
+        locked.orders[key] = replace_values(locked.orders.get(key) or {}, known, replacement)
+        locked.save(update_fields=["orders"])
