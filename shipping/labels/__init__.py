@@ -156,13 +156,13 @@ def labels_export(
 
 def _labels_export(carrier: str, actor: str, order_ids: list[int] | None, ship_date: date) -> LabelFile:
     layout = LAYOUTS[carrier]
-    orders, ship_tos, lines = label_rows(label_orders(carrier=carrier, order_ids=order_ids))
-    shops = _shops(layout, {order.channel_id for order in orders})
+    orders = label_rows(label_orders(carrier=carrier, order_ids=order_ids))
+    shops = _shops(layout, {order.channel_id for order, _ship_tos, _lines in orders})
     slot_codes: dict[str, str | None] = {}
     csv_lines: list[str] = []
     exported: list[OrderLabels] = []
     skipped: list[OrderLabels] = []
-    for order in orders:
+    for order, ship_tos, lines in orders:
         shop = shops[order.channel_id]
         writer = FieldWriter()
         ref = customer_ref(order, limit=layout.CUSTOMER_REF_LIMIT)
@@ -171,8 +171,8 @@ def _labels_export(carrier: str, actor: str, order_ids: list[int] | None, ship_d
             ref,
             carrier,
             ship_date,
-            ship_tos.get(order.pk, []),
-            lines.get(order.pk, []),
+            ship_tos,
+            lines,
             writer,
             slot_codes,
         )
@@ -194,7 +194,9 @@ def _labels_export(carrier: str, actor: str, order_ids: list[int] | None, ship_d
             csv_lines.extend(order_lines)
             exported.append(report)
     if order_ids is not None:
-        skipped.extend(_not_eligible(set(order_ids) - {order.pk for order in orders}, carrier))
+        skipped.extend(
+            _not_eligible(set(order_ids) - {order.pk for order, _ship_tos, _lines in orders}, carrier)
+        )
     return LabelFile(
         carrier=carrier,
         content=csv_bytes(layout.HEADER, csv_lines),

@@ -1,8 +1,10 @@
-"""What a label export reads: the waiting orders, their ship-tos and lines, as light rows in three or four queries.
+"""What a label export reads: the waiting orders with their ship-tos and lines, as light rows of one query.
 
-An export can hold thousands of orders, so nothing here builds model instances or sends a list of order ids:
-the ship-tos and lines are selected with the orders' own filter as a subquery. Set SKUs' components are read
-only when a line holds a set.
+An export can hold thousands of orders, so nothing here builds model instances or sends a list of order ids.
+One query (orders joined to their ship-tos and lines) reads them all in one snapshot: an order split or edited
+while the export runs is read either before or after, never half. An order sent to several ship-tos comes
+back once per ship-to and line; each ship-to and line is kept once. Set SKUs' components are read only when a
+line holds a set.
 """
 
 from collections import defaultdict
@@ -11,46 +13,56 @@ from typing import NamedTuple
 from django.db.models import Q, QuerySet
 
 from inventory.models import TEMPERATURE_ORDER, SetComponent, Temperature
-from orders.models import Order, OrderLine, OrderStatus, ShipTo
+from orders.models import Order, OrderStatus
 from shipping.tax import STANDARD_RATE
 
 LABEL_STATUSES = (OrderStatus.READY, OrderStatus.PRINTED)
 
-ORDER_FIELDS = (
-    "pk",
-    "external_id",
-    "channel_id",
-    "payment_method",
-    "shipping_fee",
-    "payment_fee",
-    "total",
-    "is_gift",
-    "delivery_date",
-    "delivery_time",
-    "buyer_phone",  # the label's phone when the ship-to has none, as intake allows
-)
-SHIP_TO_FIELDS = (
-    "pk",
-    "order_id",
-    "name",
-    "kana",
-    "postal_code",
-    "prefecture",
-    "city",
-    "address1",
-    "address2",
-    "phone",
-)
+
+class LabelOrder(NamedTuple):
+    pk: int
+    external_id: str
+    channel_id: int
+    payment_method: str
+    shipping_fee: int
+    payment_fee: int
+    total: int
+    is_gift: bool
+    delivery_date: object  # date | None
+    delivery_time: str
+    buyer_phone: str  # the label's phone when the ship-to has none, as intake allows
+
+
+class LabelShipTo(NamedTuple):
+    pk: int
+    name: str
+    kana: str
+    postal_code: str
+    prefecture: str
+    city: str
+    address1: str
+    address2: str
+    phone: str
 
 
 class LabelLine(NamedTuple):
-    order_id: int
     ship_to_id: int | None
     name: str
     quantity: int
     amount: int  # tax included: unit price × quantity
     tax_rate: int
     temperature: str  # the coldest of the SKU and, for a set, its components
+
+
+LINE_FIELDS = ("pk", "ship_to_id", "name", "quantity", "unit_price", "sku_id", "sku__is_set", "sku__tax_rate")
+FIELDS = (
+    *LabelOrder._fields,
+    *(f"ship_tos__{name}" for name in LabelShipTo._fields),
+    *(f"lines__{name}" for name in LINE_FIELDS),
+    "lines__sku__temperature",
+)
+_SHIP_TO = len(LabelOrder._fields)  # where each part starts in a row of FIELDS
+_LINE = _SHIP_TO + len(LabelShipTo._fields)
 
 
 def label_orders(*, carrier: str, order_ids: list[int] | None = None) -> QuerySet[Order]:
@@ -63,49 +75,44 @@ def label_orders(*, carrier: str, order_ids: list[int] | None = None) -> QuerySe
     return orders.order_by("pk")
 
 
-def label_rows(orders: QuerySet[Order]) -> tuple[list, dict[int, list], dict[int, list[LabelLine]]]:
-    """(orders as named rows of ORDER_FIELDS, ship-tos per order id, lines per order id), in primary key order."""
-    order_rows = list(orders.values_list(*ORDER_FIELDS, named=True))
-    selected = orders.order_by().values("pk")
-    ship_tos: dict[int, list] = defaultdict(list)
-    for ship_to in (
-        ShipTo.objects.filter(order__in=selected).order_by("pk").values_list(*SHIP_TO_FIELDS, named=True)
-    ):
-        ship_tos[ship_to.order_id].append(ship_to)
-    raw_lines = list(
-        OrderLine.objects.filter(order__in=selected)
-        .order_by("pk")
-        .values_list(
-            "order_id",
-            "ship_to_id",
-            "name",
-            "quantity",
-            "unit_price",
-            "sku_id",
-            "sku__is_set",
-            "sku__tax_rate",
-            "sku__temperature",
-        )
-    )
-    coldest_part = _coldest_components({line[5] for line in raw_lines if line[6]})
-    lines: dict[int, list[LabelLine]] = defaultdict(list)
-    for order_id, ship_to_id, name, quantity, unit_price, sku_id, _s, tax_rate, temperature in raw_lines:
-        temperature = temperature or Temperature.AMBIENT
-        part = coldest_part.get(sku_id)
-        if part is not None:
-            temperature = coldest([temperature, part])
-        lines[order_id].append(
+def label_rows(orders: QuerySet[Order]) -> list[tuple[LabelOrder, list[LabelShipTo], list[LabelLine]]]:
+    """Each order with its ship-tos and lines, all in primary key order."""
+    result: list[tuple[LabelOrder, list[LabelShipTo], list[LabelLine]]] = []
+    sets: list[tuple[list[LabelLine], int, int]] = []  # (lines, index, set SKU id): temperatures to complete
+    order_pk = first_ship_to = None
+    ship_tos: list[LabelShipTo] = []
+    lines: list[LabelLine] = []
+    for row in orders.values_list(*FIELDS).order_by("pk", "ship_tos__pk", "lines__pk"):
+        if row[0] != order_pk:
+            order_pk, first_ship_to, ship_tos, lines = row[0], row[_SHIP_TO], [], []
+            result.append((LabelOrder._make(row[:_SHIP_TO]), ship_tos, lines))
+        ship_to_pk = row[_SHIP_TO]
+        if ship_to_pk is not None and (not ship_tos or ship_tos[-1].pk != ship_to_pk):
+            ship_tos.append(LabelShipTo._make(row[_SHIP_TO:_LINE]))
+        if row[_LINE] is None or ship_to_pk != first_ship_to:
+            continue  # no line, or a line already read with the first ship-to
+        _pk, ship_to_id, name, quantity, unit_price, sku_id, is_set, tax_rate, temperature = row[_LINE:]
+        if is_set:
+            sets.append((lines, len(lines), sku_id))
+        lines.append(
             LabelLine(
-                order_id,
                 ship_to_id,
                 name,
                 quantity,
                 unit_price * quantity,
                 tax_rate or STANDARD_RATE,
-                temperature,
+                temperature or Temperature.AMBIENT,
             )
         )
-    return order_rows, ship_tos, lines
+    if sets:
+        coldest_part = _coldest_components({sku_id for _lines, _index, sku_id in sets})
+        for set_lines, index, sku_id in sets:
+            line = set_lines[index]
+            if sku_id in coldest_part:
+                set_lines[index] = line._replace(
+                    temperature=coldest([line.temperature, coldest_part[sku_id]])
+                )
+    return result
 
 
 def _coldest_components(set_ids: set[int]) -> dict[int, str]:

@@ -430,6 +430,36 @@ def test_each_ship_to_gets_its_own_label_with_its_items():
     assert orders_for_customer_refs({f"OMS{order.pk}-2"}) == {f"OMS{order.pk}-2": [order]}
 
 
+def test_one_read_keeps_each_line_once_however_many_ship_tos_and_lines_an_order_has():
+    """The export reads orders joined to ship-tos and lines (shipping.labels.source): an order with three
+    ship-tos and four lines comes back as twelve rows, and each line must still count once."""
+    order = OrderFactory(channel=ChannelFactory(default_carrier="yamato"), status=S.READY)
+    first, second, _third = (ShipToFactory(order=order, name=name) for name in ("一郎", "二郎", "三郎"))
+    frozen_part = SKUFactory(temperature=Temperature.FROZEN)
+    box = SKUFactory(is_set=True)
+    SetComponentFactory(set_sku=box, component=frozen_part)
+    OrderLineFactory(order=order, ship_to=None, sku=None, name="行A", quantity=1)  # goes to the first
+    OrderLineFactory(order=order, ship_to=second, sku=None, name="行B", quantity=2)
+    OrderLineFactory(order=order, ship_to=second, sku=box, name="行C", quantity=1)
+    OrderLineFactory(order=order, ship_to=first, sku=None, name="行D", quantity=3)
+    no_lines = OrderFactory(channel=order.channel, status=S.READY)
+    ShipToFactory(order=no_lines)
+    next_one = _order("yamato", items=[("行E", 1)])
+
+    result = _export("yamato")
+
+    rows = _parse(result.content)[1]
+    assert [(row["お届け先名"], row["品名１"], row["品名２"], row["クール区分"]) for row in rows] == [
+        ("一郎", "行A", "行D ×3", "0"),
+        ("二郎", "行B ×2", "行C", "1"),  # the set's frozen part makes the parcel frozen
+        (next_one.ship_tos.get().name, "行E", "", "0"),
+    ]
+    assert "お届け先「三郎」には商品がないため送り状を作りません" in result.exported[0].notices
+    assert {report.order_id: report.problems for report in result.skipped} == {
+        no_lines.pk: ["商品の行がありません"]
+    }
+
+
 def test_item_names_are_cut_with_an_ellipsis_and_the_rest_summarised_and_reported():
     long_name = "国産はちみつ 百花蜜 とろりとした甘さの贈答用 化粧箱入り 300g"
     _order("yamato", items=[(long_name, 1), ("手焼きせんべい", 2), ("天然醸造みそ", 1)])
@@ -542,7 +572,9 @@ def test_a_ship_to_without_a_phone_gets_the_buyers_phone_with_a_notice():
 def test_the_ship_tos_own_phone_wins_over_the_buyers(django_assert_num_queries):
     _order("yamato", buyer_phone="03-9876-5432")
 
-    with django_assert_num_queries(7):  # the buyer's phone comes with the order: no query more
+    with django_assert_num_queries(
+        5
+    ):  # one read of orders, ship-tos and lines; the buyer's phone comes with it
         result = _export("yamato")
 
     (row,) = _parse(result.content)[1]
