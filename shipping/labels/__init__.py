@@ -28,7 +28,7 @@ from channels.models import Channel
 from orders.checks.slots import carrier_name
 from orders.models import Order
 from shipping.labels import japanpost, sagawa, yamato
-from shipping.labels.encoding import FieldWriter, Replacement, RowTemplate, csv_bytes
+from shipping.labels.encoding import FieldWriter, Replacement
 from shipping.labels.history import label_export_record
 from shipping.labels.parcels import order_parcels
 from shipping.labels.refs import (  # noqa: F401  # re-exported: what other apps use
@@ -36,6 +36,7 @@ from shipping.labels.refs import (  # noqa: F401  # re-exported: what other apps
     customer_ref,
     orders_for_customer_refs,
 )
+from shipping.labels.rows import RowTemplate, csv_bytes
 from shipping.labels.source import LABEL_STATUSES, label_orders, label_rows
 from shipping.models import LabelExport
 

@@ -32,8 +32,6 @@ from orders.checks.phone import _refusal as phone_refusal  # the numbering plan,
 from orders.checks.phone import normalize_phone
 
 SHIFT_JIS = "shift_jis"
-QUOTE = '"'
-CRLF = "\r\n"
 MISSING_GLYPH = "〓"
 ELLIPSIS = "…"
 HALF_WIDTH_SOUND_MARKS = "\uff9e\uff9f"  # ﾞ ﾟ: each belongs to the half-width kana before it
@@ -353,60 +351,7 @@ class FieldWriter:
         return shortened
 
 
-class RowTemplate:
-    """A layout's CSV line with some columns already written (the shop's sender: the same on every label).
-    `line` sets one parcel's columns and returns the finished line.
-
-    Fields are written as csv.QUOTE_ALL writes them (every field quoted, a quote inside doubled), directly as
-    text: most of a label's columns are blank or the sender's, so the template holds them ready and a label
-    costs only its own columns. A value over its column's limit is a problem of the order's FieldWriter."""
-
-    def __init__(self, header: tuple[str, ...], limits: dict[str, int], fields: list[str] | None = None):
-        self.header = header
-        self.limits = limits
-        self.index = {column: position for position, column in enumerate(header)}
-        self.fields = fields if fields is not None else [csv_field("")] * len(header)
-
-    def filled(self, values: dict[str, str], writer: FieldWriter) -> "RowTemplate":
-        """A template with these columns written too."""
-        return RowTemplate(self.header, self.limits, self._fields(values, writer))
-
-    def line(self, values: dict[str, str], writer: FieldWriter) -> str:
-        """The label's CSV line, CRLF included."""
-        return ",".join(self._fields(values, writer)) + CRLF
-
-    def _fields(self, values: dict[str, str], writer: FieldWriter) -> list[str]:
-        fields = self.fields.copy()
-        index, limits = self.index, self.limits
-        for column, value in values.items():
-            position = index.get(column)
-            if position is None:
-                raise ValueError(f"column not in the layout: {column}")
-            if not value:
-                continue
-            fields[position] = f'"{value}"' if QUOTE not in value else csv_field(value)
-            limit = limits.get(column)
-            # a character takes at most 2 bytes: most values need no encoding to know they fit
-            if limit is not None and len(value) * 2 > limit and sjis_len(value) > limit:
-                writer.problems.append(
-                    f"{column}「{value}」は{limit}バイトまでです（{sjis_len(value)}バイト）"
-                )
-        return fields
-
-
 @functools.lru_cache(maxsize=1024)  # an export has one ship date and a few dozen wished dates
 def date_text(value: date | None, date_format: str) -> str:
     """The date in the carrier's format; "" for no date."""
     return value.strftime(date_format) if value else ""
-
-
-def csv_field(value: str) -> str:
-    """One field as csv.QUOTE_ALL writes it: quoted, a quote inside doubled."""
-    return '"' + value.replace(QUOTE, QUOTE + QUOTE) + '"'
-
-
-def csv_bytes(header: tuple[str, ...], lines: list[str]) -> bytes:
-    """A carrier CSV from its lines (RowTemplate.line): header row, every field quoted, CRLF line ends,
-    Shift_JIS. Fields must be Shift_JIS-safe."""
-    head = ",".join(csv_field(column) for column in header) + CRLF
-    return (head + "".join(lines)).encode(SHIFT_JIS)

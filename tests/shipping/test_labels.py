@@ -27,14 +27,13 @@ from shipping.labels.encoding import (
     VARIANT_KANJI,
     FieldWriter,
     Replacement,
-    RowTemplate,
-    csv_bytes,
     sjis_len,
     sjis_safe,
     sjis_split,
     sjis_truncate,
 )
 from shipping.labels.history import label_export_events, order_key, order_timeline
+from shipping.labels.rows import RowTemplate, csv_bytes
 from shipping.models import Carrier
 from tests.factories import (
     ChannelFactory,
@@ -809,17 +808,30 @@ def test_contract_codes_of_the_right_form_are_written(settings):
     assert sagawa_row["お客様コード"] == "123456789012"
 
 
-@given(st.lists(st.text(alphabet=st.sampled_from("a,\"' 山田ｶﾅ-\t"), max_size=6), min_size=3, max_size=3))
-def test_a_label_line_is_what_the_csv_module_writes_with_every_field_quoted(values):
-    """Lines are written as text from a template (RowTemplate), not through the csv module: the same bytes."""
+@given(
+    st.lists(st.text(alphabet=st.sampled_from("a,\"'% 山田ｶﾅ-\t"), max_size=6), min_size=4, max_size=4),
+    st.permutations(("B", "C", "D")),
+)
+def test_a_label_line_is_what_the_csv_module_writes_with_every_field_quoted(values, columns):
+    """Lines are written as text from a template (RowTemplate), not through the csv module: the same bytes,
+    whatever order a layout gives its columns in, and with % signs in the template's or the label's values."""
     header = ("A", "B", "C", "D")
+    sender, *label = values
     written = io.StringIO(newline="")
-    csv.writer(written, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows([header, ["s", *values]])
-    template = RowTemplate(header, {}).filled({"A": "s"}, FieldWriter())
+    csv.writer(written, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows([header, [sender, *label]])
+    template = RowTemplate(header, {}).filled({"A": sender}, FieldWriter())
+    given = dict(zip(header[1:], label, strict=True))
 
-    line = template.line(dict(zip(header[1:], values, strict=True)), FieldWriter())
+    line = template.line({column: given[column] for column in columns}, FieldWriter())
 
     assert csv_bytes(header, [line]).decode("shift_jis") == written.getvalue()
+
+
+def test_a_column_the_template_holds_cannot_be_written_again_by_a_label():
+    template = RowTemplate(("名", "住所"), {}).filled({"名": "さくら堂"}, FieldWriter())
+
+    with pytest.raises(ValueError, match="column written by the template and by each label: 名"):
+        template.line({"名": ""}, FieldWriter())
 
 
 def test_a_label_value_over_its_column_limit_is_a_problem_of_the_order():
