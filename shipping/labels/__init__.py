@@ -83,6 +83,7 @@ class OrderLabels:
     order_id: int
     external_id: str
     customer_ref: str = ""
+    label_refs: list[str] = field(default_factory=list)  # each label's お客様管理番号, when there are several
     labels: int = 0
     replacements: list[Replacement] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -185,6 +186,7 @@ def _labels_export(carrier: str, actor: str, order_ids: list[int] | None, ship_d
             external_id=order.external_id,
             customer_ref=ref,
             labels=len(order_lines),
+            label_refs=[parcel.customer_ref for parcel in parcels] if len(parcels) > 1 else [],
             replacements=shop.replacements + writer.replacements,
             notices=list(dict.fromkeys(shop.notices + writer.notices)),
             problems=list(dict.fromkeys(shop.problems + writer.problems)),

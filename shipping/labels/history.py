@@ -44,6 +44,8 @@ def _entry(report) -> dict:
     entry: dict = {}
     if report.labels != 1:
         entry["labels"] = report.labels
+    if report.label_refs:  # an order sent to several ship-tos: a label and a ref per ship-to
+        entry["refs"] = list(report.label_refs)
     if report.replacements:
         entry["replacements"] = [str(item) for item in report.replacements]
     if report.notices:
@@ -73,13 +75,14 @@ def label_export_events(order: Order) -> list[OrderEvent]:
         ref = customer_ref(order, limit=layout.CUSTOMER_REF_LIMIT)
         labels = entry.get("labels", 1)
         after = {"carrier": export["carrier"], "customer_ref": ref, "labels": labels, "export": export["pk"]}
-        after.update({key: entry[key] for key in ("replacements", "notices") if key in entry})
+        after.update({key: entry[key] for key in ("refs", "replacements", "notices") if key in entry})
+        refs = "、".join(entry.get("refs", [ref]))
         events.append(
             OrderEvent(
                 order=order,
                 kind=EVENT_KIND,
                 actor=export["actor"],
-                message=f"{layout.NAME} 送り状データ {labels}件（お客様管理番号 {ref}）",
+                message=f"{layout.NAME} 送り状データ {labels}件（お客様管理番号 {refs}）",
                 after=after,
                 created_at=export["created_at"],
             )

@@ -427,6 +427,9 @@ def test_each_ship_to_gets_its_own_label_with_its_items():
     ]
     assert result.exported[0].labels == 2
     assert orders_for_customer_refs({f"OMS{order.pk}-2"}) == {f"OMS{order.pk}-2": [order]}
+    event = _export_event(order)  # the timeline names each label's ref, as the carrier's file will
+    assert event.after["refs"] == [f"OMS{order.pk}-1", f"OMS{order.pk}-2"]
+    assert event.message.endswith(f"2件（お客様管理番号 OMS{order.pk}-1、OMS{order.pk}-2）")
 
 
 def test_one_read_keeps_each_line_once_however_many_ship_tos_and_lines_an_order_has():
