@@ -24,6 +24,10 @@ class ShipRefused(Exception):
     """The order cannot ship (yet); the message says why, for a person."""
 
 
+class TrackingNumberTaken(ShipRefused):
+    """A tracking number is already another order's parcel: one parcel cannot carry two orders' numbers."""
+
+
 def _carrier(code: str) -> Carrier:
     try:
         return Carrier.objects.get(code=code)
@@ -52,6 +56,7 @@ def order_ship(
         raise ShipRefused(_("Give at least one tracking number."))
     known = set(order.shipments.values_list("tracking_number", flat=True))
     new_parcels = [parcel for parcel in parcels if parcel[1] not in known]
+    _refuse_taken_numbers(order, [parcel[1] for parcel in new_parcels])
     if order.status == S.SHIPPED:
         return _add_parcels(order, new_parcels, actor, shipped_at)
     if order.status not in (S.PRINTED, S.READY):
@@ -79,6 +84,22 @@ def order_ship(
     mail_queue(order=order, template_code="shipping_notice", actor=actor)
     webhooks.emit("order.shipped", lambda: order_shipped_payload(order, shipments))
     return shipments
+
+
+def _refuse_taken_numbers(order: Order, numbers: list[str]) -> None:
+    """The tracking-file import checks this per row (shipping.tracking); here it holds for every caller."""
+    taken = (
+        Shipment.objects.filter(tracking_number__in=[number for number in numbers if number])
+        .exclude(order=order)
+        .values_list("tracking_number", "order__external_id")
+        .order_by("pk")
+        .first()
+    )
+    if taken:
+        raise TrackingNumberTaken(
+            _("Tracking number %(number)s already belongs to order %(order)s.")
+            % {"number": taken[0], "order": taken[1]}
+        )
 
 
 def _add_parcels(order: Order, parcels, actor: str, shipped_at) -> list[Shipment]:

@@ -14,7 +14,7 @@ from inventory.services import InsufficientStock, NegativeStockError, StockError
 from oms.api.actions import CountsRefused, HoldNotReleasable
 from orders.editing import EditRefused
 from orders.services import IllegalStatusTransition
-from shipping.services import ShipRefused
+from shipping.services import ShipRefused, TrackingNumberTaken
 
 # Domain refusals raised by services, most specific first: (exception class, HTTP status, stable code).
 DOMAIN_ERRORS: list[tuple[type[Exception], int, str]] = [
@@ -25,6 +25,7 @@ DOMAIN_ERRORS: list[tuple[type[Exception], int, str]] = [
     (InsufficientStock, status.HTTP_409_CONFLICT, "insufficient_stock"),
     (StockError, status.HTTP_409_CONFLICT, "stock_refused"),
     (EditRefused, status.HTTP_409_CONFLICT, "edit_refused"),
+    (TrackingNumberTaken, status.HTTP_409_CONFLICT, "tracking_number_taken"),
     (ShipRefused, status.HTTP_409_CONFLICT, "ship_refused"),
 ]
 

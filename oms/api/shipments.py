@@ -387,6 +387,10 @@ SHIP_CONFLICTS = [
     _error_example(
         "claimed_by_another", "Order 100001-20261126-00000042 is claimed by another worker until …"
     ),
+    _error_example(
+        "tracking_number_taken",
+        "Tracking number 123456789013 already belongs to order 100001-20261126-00000041.",
+    ),
 ]
 
 
@@ -399,7 +403,8 @@ class OrderShipmentCreateApi(ShipmentsMixin, GenericAPIView):
     same body answers the first response again (with `Idempotent-Replayed: true`); the same key with
     another body is a 422 `idempotency_key_reused`. Tracking numbers must pass the 12-digit mod-7 check
     digit (400 `invalid_tracking_number`). An order another worker holds a claim on is a 409
-    `claimed_by_another`; an order that cannot ship (e.g. on hold) a 409 `ship_refused`."""
+    `claimed_by_another`; a tracking number already another order's parcel a 409 `tracking_number_taken`; an
+    order that cannot ship (e.g. on hold) a 409 `ship_refused`."""
 
     serializer_class = ShipRequestSerializer
 

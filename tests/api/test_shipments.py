@@ -390,6 +390,22 @@ def test_a_later_parcel_is_added_to_a_shipped_order(warehouse_a, shop):
     assert len(response.json()["shipments"]) == 2
 
 
+def test_a_tracking_number_of_another_orders_parcel_is_refused(warehouse_a, shop):
+    first, second = ready_orders(shop, 2)
+    _ship(warehouse_a, first)
+
+    response = _ship(warehouse_a, second)  # the same number, NUMBERS[0]
+    later = _ship(warehouse_a, first, [valid_number(777), NUMBERS[0]])  # its own number again: ignored
+
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "tracking_number_taken"
+    assert error["message"] == f"Tracking number {NUMBERS[0]} already belongs to order {first.external_id}."
+    assert Order.objects.get(pk=second.pk).status == "ready"
+    assert not second.shipments.exists()
+    assert later.status_code == 201
+
+
 def test_an_unknown_order_is_a_404(warehouse_a, shop):
     response = warehouse_a.post(
         "/api/v1/orders/999999/shipments/",
