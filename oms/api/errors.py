@@ -6,7 +6,10 @@
 from/to).
 """
 
+import math
+
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -91,7 +94,24 @@ def error_body(exc: exceptions.APIException) -> dict:
         }
     code = exc.get_codes()
     code = code if isinstance(code, str) else exc.default_code
-    return {"code": CODE_NAMES.get(code, code), "message": str(exc.detail), "field": None, "details": []}
+    message, details = str(exc.detail), []
+    if isinstance(
+        exc, exceptions.Throttled
+    ):  # DRF's own text is half translated ("… Expected available in …")
+        wait = math.ceil(exc.wait or 0)
+        message = (
+            ngettext(
+                "Too many requests; try again in %(wait)d second.",
+                "Too many requests; try again in %(wait)d seconds.",
+                wait,
+            )
+            % {"wait": wait}
+            if wait
+            else _("Too many requests; try again later.")
+        )
+    elif isinstance(exc, exceptions.ParseError):  # the parser's own words (Python's, in English) as a detail
+        message, details = _("The request body could not be read as JSON."), [{"message": str(exc.detail)}]
+    return {"code": CODE_NAMES.get(code, code), "message": message, "field": None, "details": details}
 
 
 def api_exception_handler(exc, context):

@@ -58,6 +58,17 @@ def test_malformed_json_is_a_400_parse_error(api, shop):
     response = api.post("/api/v1/stock/counts/", "[{", content_type="application/json")
 
     _assert_error_shape(response, 400, "parse_error")
+    error = response.json()["error"]
+    assert error["message"] == "The request body could not be read as JSON."
+    assert error["details"][0]["message"].startswith("JSON parse error")  # the parser's own words
+
+
+def test_a_parse_error_is_explained_in_japanese(make_client, shop):
+    client = make_client("stock:write", language="ja")
+
+    error = client.post("/api/v1/stock/counts/", "[{", content_type="application/json").json()["error"]
+
+    assert error["message"] == "リクエスト本文を JSON として読めません。"
 
 
 def test_a_validation_error_lists_every_field_with_its_own_code(api, shop):

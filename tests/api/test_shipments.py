@@ -406,6 +406,16 @@ def test_a_tracking_number_of_another_orders_parcel_is_refused(warehouse_a, shop
     assert later.status_code == 201
 
 
+def test_a_taken_tracking_number_is_explained_in_japanese(make_client, shop):
+    japanese = make_client("shipments:write", language="ja")
+    first, second = ready_orders(shop, 2)
+    _ship(japanese, first)
+
+    error = _ship(japanese, second).json()["error"]
+
+    assert error["message"] == f"伝票番号 {NUMBERS[0]} はすでに注文 {first.external_id} の荷物です。"
+
+
 def test_an_unknown_order_is_a_404(warehouse_a, shop):
     response = warehouse_a.post(
         "/api/v1/orders/999999/shipments/",
