@@ -13,9 +13,10 @@ class ShipToInline(admin.StackedInline):
 
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
+    fk_name = "order"
     extra = 0
     raw_id_fields = ("sku", "ship_to")
-    readonly_fields = ("allocated_quantity", "shipped_quantity")
+    readonly_fields = ("allocated_quantity", "shipped_quantity", "bought_on")
 
 
 class HoldInline(admin.TabularInline):

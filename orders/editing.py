@@ -7,7 +7,8 @@ and payment fees; a split recalculates goods totals and leaves every fee on the 
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -68,7 +69,9 @@ def orders_merge(*, target: Order, others: list[Order], actor: str) -> Order:
             )
     ship_to = target.ship_tos.first()
     for order in others:
-        OrderLine.objects.filter(order=order).update(order=target, ship_to=ship_to)
+        OrderLine.objects.filter(order=order).update(
+            order=target, ship_to=ship_to, bought_on=Coalesce(F("bought_on"), Value(order.pk))
+        )
         target.discount += order.discount
         Order.objects.filter(pk=order.pk).update(merged_into=target, subtotal=0, total=0)
         order_status_change(
@@ -154,11 +157,15 @@ def order_split(*, order: Order, quantities: dict[int, int], actor: str) -> Orde
     new_ship_to = new.ship_tos.first()
     for pk, units in moving.items():
         line = lines[pk]
+        # the units still belong to the shop order they were bought on: its number, not ours (-bk-N), is
+        # what their shipment is reported under
+        bought_on = line.bought_on_id or order.pk
         if units == line.quantity:
-            OrderLine.objects.filter(pk=pk).update(order=new, ship_to=new_ship_to)
+            OrderLine.objects.filter(pk=pk).update(order=new, ship_to=new_ship_to, bought_on=bought_on)
         else:
             OrderLine.objects.filter(pk=pk).update(quantity=F("quantity") - units)
             line.pk, line.order, line.ship_to, line.quantity = None, new, new_ship_to, units
+            line.bought_on_id = bought_on
             line.allocated_quantity = line.shipped_quantity = line.verified_quantity = 0
             line.save(force_insert=True)
     _recalculate(order)

@@ -150,6 +150,17 @@ class OrderLine(models.Model):
     sku = models.ForeignKey(
         "inventory.SKU", on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
     )
+    # The shop order the line was bought on, when a merge (同梱) or a split (分割) moved it to another order
+    # of ours; empty for a line still on its own. Shipping is reported to the shop under that order's number.
+    bought_on = models.ForeignKey(
+        Order,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # a partial index (orders/migrations/0008): most lines have none
+        verbose_name=_("bought on (shop order)"),
+    )
     external_line_id = models.CharField(_("shop line id"), max_length=64, blank=True)
     external_item_id = models.CharField(_("shop item id"), max_length=255, blank=True)
     name = models.CharField(_("item name"), max_length=255)

@@ -6,13 +6,14 @@ it is retried until the shop accepts, and each answer lands in the order's timel
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.services import order_consume
 from oms import webhooks
 from oms.webhooks.payloads import order_shipped_payload
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus
 from orders.services import event_record, order_status_change
 from shipping.inspection import inspection_in_progress
 from shipping.models import Carrier, Shipment
@@ -126,37 +127,94 @@ def _add_parcels(order: Order, parcels, actor: str, shipped_at) -> list[Shipment
 
 
 def shipment_push(*, shipment: Shipment) -> str:
-    """Tell the shop about one parcel. Returns the shop's answer; raises AdapterError to be retried."""
+    """Tell the shop about one parcel. Returns the shop's answer; raises AdapterError to be retried.
+
+    A parcel is reported under every shop order its lines were bought on: the order's own number, and for
+    an order that absorbed others (同梱) each of theirs, with their own items; a split part (-bk-N, our number,
+    which the shop does not know) is reported under the order it was split from. Each report is idempotent,
+    so a retry after a partial failure sends the reports already done again harmlessly."""
     from channels.adapters import adapter_for
-    from channels.adapters.base import ShipmentUpdate
 
     order = shipment.order
-    ship_to = shipment.ship_to or order.ship_tos.order_by("pk").first()
-    parcels = list(order.shipments.order_by("pk").values_list("pk", "tracking_number"))
-    answer = adapter_for(order.channel).push_shipment(
-        ShipmentUpdate(
-            external_order_id=order.external_id,
-            carrier_code=shipment.carrier.code,
-            tracking_number=shipment.tracking_number,
-            shipped_on=timezone.localtime(shipment.shipped_at or timezone.now()).date(),
-            items=_parcel_items(order, first_parcel=parcels[0][0] == shipment.pk),
-            ship_to_external_id=ship_to.external_id if ship_to else "",
-            order_tracking_numbers=[number for _pk, number in parcels],
-        )
-    )
+    first_parcel = order.shipments.order_by("pk").values_list("pk", flat=True).first() == shipment.pk
+    adapter = adapter_for(order.channel)
+    answers = []
+    for shop_order, lines in _lines_by_shop_order(order):
+        answer = adapter.push_shipment(_shipment_update(shipment, order, shop_order, lines, first_parcel))
+        answers.append(str(answer))
+        if shop_order.pk != order.pk:  # the absorbed order's timeline shows what its shop was told
+            event_record(
+                order=shop_order,
+                kind="shop_answer",
+                actor=f"channel:{order.channel.name}",
+                message=f"{order.external_id} の荷物として報告: {answer}"[:2000],
+            )
+    answer = "\n".join(answers)
     Shipment.objects.filter(pk=shipment.pk).update(pushed_at=timezone.now(), push_error="")
     event_record(
-        order=order, kind="shop_answer", actor=f"channel:{order.channel.name}", message=str(answer)[:2000]
+        order=order, kind="shop_answer", actor=f"channel:{order.channel.name}", message=answer[:2000]
     )
     return answer
 
 
-def _parcel_items(order: Order, *, first_parcel: bool) -> list[tuple[str, int]] | None:
+def _lines_by_shop_order(order: Order) -> list[tuple[Order, list]]:
+    """The order's lines grouped by the shop order they were bought on (orders.models.OrderLine.bought_on),
+    the order's own first; an order without lines is reported under its own number."""
+    lines = list(order.lines.select_related("bought_on"))
+    groups: dict[int, tuple[Order, list]] = {order.pk: (order, [])}
+    for line in lines:
+        shop_order = line.bought_on or order
+        groups.setdefault(shop_order.pk, (shop_order, []))[1].append(line)
+    own = groups[order.pk]
+    if not own[1] and len(groups) > 1:  # a split part: every line was bought on another order
+        del groups[order.pk]
+    return list(groups.values())
+
+
+def _shipment_update(shipment: Shipment, order: Order, shop_order: Order, lines: list, first_parcel: bool):
+    from channels.adapters.base import ShipmentUpdate
+
+    return ShipmentUpdate(
+        external_order_id=shop_order.external_id,
+        carrier_code=shipment.carrier.code,
+        tracking_number=shipment.tracking_number,
+        shipped_on=timezone.localtime(shipment.shipped_at or timezone.now()).date(),
+        items=_parcel_items(lines, first_parcel=first_parcel),
+        ship_to_external_id=_ship_to_of(shipment, order, shop_order),
+        order_tracking_numbers=_shop_order_numbers(shop_order),
+    )
+
+
+def _ship_to_of(shipment: Shipment, order: Order, shop_order: Order) -> str:
+    """The shop's id of the ship-to (Rakuten basketId) the parcel went to: the parcel's own, or the order's
+    first; for an absorbed order, its own first (it went to the same buyer and address: the merge key)."""
+    ship_to = shipment.ship_to or order.ship_tos.order_by("pk").first()
+    own = ship_to.external_id if ship_to else ""
+    if shop_order.pk == order.pk:
+        return own
+    theirs = list(shop_order.ship_tos.order_by("pk").values_list("external_id", flat=True))
+    return own if own in theirs else (theirs[0] if theirs else "")  # a split part's ship-tos are copies
+
+
+def _shop_order_numbers(shop_order: Order) -> list[str]:
+    """Every tracking number the shop order has, oldest parcel first: the parcels of each of our orders that
+    hold its lines (itself, its split parts, the order it was merged into). Yahoo keeps two per order and
+    each report replaces both."""
+    holders = OrderLine.objects.filter(
+        Q(bought_on=shop_order) | Q(order=shop_order, bought_on__isnull=True)
+    ).values("order_id")
+    numbers = (
+        Shipment.objects.filter(order_id__in=holders).order_by("pk").values_list("tracking_number", flat=True)
+    )
+    return list(dict.fromkeys(numbers))
+
+
+def _parcel_items(lines: list, *, first_parcel: bool) -> list[tuple[str, int]] | None:
     """The shop's item ids and quantities in this parcel. The OMS ships whole orders and does not know which
     item went into which box, so the first parcel carries every unit and later parcels none (a shop that
     needs items per parcel, Amazon, then cannot take their numbers: it answers so, nothing is retried).
     None when the lines have no shop item ids: the adapter works the units out itself."""
-    items = [(line.external_line_id, line.quantity) for line in order.lines.all() if line.external_line_id]
+    items = [(line.external_line_id, line.quantity) for line in lines if line.external_line_id]
     if not items:
         return None
     return items if first_parcel else []

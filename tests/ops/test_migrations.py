@@ -61,6 +61,10 @@ KNOWN_BEFORE_FIRST_RELEASE = {
 REVIEWED_PYTHON = {
     ("channels", "0005_channel_personal_data_retention"): "updates the channel rows, a handful per shop",
     (
+        "orders",
+        "0008_orderline_bought_on",
+    ): "updates the lines of split orders (-bk-), a few per day of a shop",
+    (
         "shipping",
         "0003_label_export",
     ): "a GIN index (PostgreSQL only) on the table the migration creates: empty",

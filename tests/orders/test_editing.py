@@ -128,6 +128,11 @@ def test_merge_moves_lines_cancels_the_other_and_keeps_the_target_fees(shop):
     assert merged.status == S.READY
     assert StockLevel.objects.get(sku=skus["HONEY-300G"]).allocated == 1
     assert "同梱" in b.events.last().message
+    # each line remembers the shop order it was bought on: shipping is reported there (shipping.services)
+    assert sorted(merged.lines.values_list("sku__code", "bought_on")) == [
+        ("HONEY-300G", b.pk),
+        ("TSHIRT-BLK-M", None),
+    ]
 
 
 def test_merge_is_refused_across_shops_and_for_shipped_orders(shop):
@@ -186,9 +191,12 @@ def test_split_moves_chosen_units_into_a_bk_order(shop):
     assert (order.shipping_fee, new.shipping_fee, order.subtotal, new.subtotal) == (500, 0, 2000, 2000)
     assert order.status == new.status == S.READY
     assert StockLevel.objects.get(sku=skus["TSHIRT-BLK-M"]).allocated == 3
-    assert (
-        order_split(order=order, quantities={order.lines.first().pk: 1}, actor="x").external_id == "S-1-bk-2"
-    )
+    assert list(new.lines.values_list("bought_on", flat=True)) == [order.pk]  # the shop knows S-1, not -bk-1
+    assert set(order.lines.values_list("bought_on", flat=True)) == {None}
+    again = order_split(order=order, quantities={order.lines.first().pk: 1}, actor="x")
+    assert again.external_id == "S-1-bk-2"
+    part_of_part = order_split(order=new, quantities={new.lines.get().pk: 1}, actor="x")
+    assert list(part_of_part.lines.values_list("bought_on", flat=True)) == [order.pk]
 
 
 def test_split_refuses_nothing_everything_and_printed_orders(shop):

@@ -165,3 +165,45 @@ def test_a_parcel_is_reported_for_the_ship_to_it_went_to(monkeypatch):
     shipment_push(shipment=Shipment.objects.create(order=order, carrier=carrier, tracking_number="2"))
 
     assert sent == ["basket-2", "basket-1"]  # a parcel without a ship-to goes to the order's first
+
+
+def test_a_parcel_is_reported_under_each_shop_order_its_lines_were_bought_on(monkeypatch):
+    """同梱 and 分割 move lines between our orders; the shop knows only its own orders and item ids."""
+    import channels.adapters
+    from shipping.services import shipment_push
+
+    sent = []
+
+    class Shop:
+        def push_shipment(self, update):
+            sent.append(update)
+            return f"OK {update.external_order_id}"
+
+    monkeypatch.setattr(channels.adapters, "adapter_for", lambda channel: Shop())
+    carrier = Carrier.objects.create(code="yamato", name="ヤマト運輸")
+    target = OrderFactory(status="shipped", external_id="A-1")
+    ShipToFactory(order=target, external_id="basket-a")
+    absorbed = OrderFactory(channel=target.channel, status="cancelled", external_id="B-1", merged_into=target)
+    ShipToFactory(order=absorbed, external_id="basket-b")
+    OrderLineFactory(order=target, external_line_id="a-item", quantity=1)
+    OrderLineFactory(order=target, external_line_id="b-item", quantity=2, bought_on=absorbed)
+    part = OrderFactory(channel=target.channel, status="shipped", external_id="A-1-bk-1", split_from=target)
+    ShipToFactory(order=part, external_id="basket-a")
+    OrderLineFactory(order=part, external_line_id="a-item-2", quantity=1, bought_on=target)
+    merged_parcel = Shipment.objects.create(order=target, carrier=carrier, tracking_number="T1")
+    split_parcel = Shipment.objects.create(order=part, carrier=carrier, tracking_number="T2")
+
+    shipment_push(shipment=merged_parcel)
+    shipment_push(shipment=split_parcel)
+
+    reports = [(u.external_order_id, u.items, u.ship_to_external_id, u.order_tracking_numbers) for u in sent]
+    assert reports == [
+        ("A-1", [("a-item", 1)], "basket-a", ["T1", "T2"]),  # A-1's parcels: ours and its split part's
+        ("B-1", [("b-item", 2)], "basket-b", ["T1"]),
+        ("A-1", [("a-item-2", 1)], "basket-a", ["T1", "T2"]),  # the part is reported under A-1, not -bk-1
+    ]
+    assert absorbed.events.get(kind="shop_answer").message == "A-1 の荷物として報告: OK B-1"
+    assert list(target.events.filter(kind="shop_answer").values_list("message", flat=True)) == [
+        "OK A-1\nOK B-1",
+        "A-1-bk-1 の荷物として報告: OK A-1",  # the split part's report, in the order the shop knows
+    ]
