@@ -53,6 +53,20 @@ def _entry(report) -> dict:
     return entry
 
 
+def orders_exported_before(export: LabelExport, *, chunk: int = 500) -> set[int]:
+    """Ids of the export's orders that an earlier export (any carrier) already held: re-exporting them prints a
+    second label for a parcel that may already have one. Reads only the earlier exports that hold one of them
+    (the GIN index on PostgreSQL); keys go in chunks, as SQLite spells each key as its own condition."""
+    keys = list(export.orders)
+    found: set[str] = set()
+    for start in range(0, len(keys), chunk):
+        part = keys[start : start + chunk]
+        earlier = LabelExport.objects.filter(pk__lt=export.pk, orders__has_any_keys=part)
+        for orders in earlier.values_list("orders", flat=True):
+            found.update(key for key in part if key in orders)
+    return {int(key[1:]) for key in found}
+
+
 def _exports_of(order_id: int):
     """The order's exports, oldest first, each with the order's own entry as `entry` (not the whole map)."""
     key = order_key(order_id)

@@ -34,7 +34,7 @@ from shipping.labels.encoding import (
 )
 from shipping.labels.history import label_export_events, order_key, order_timeline
 from shipping.labels.rows import RowTemplate, csv_bytes
-from shipping.models import Carrier
+from shipping.models import Carrier, LabelExport
 from tests.factories import (
     ChannelFactory,
     OrderFactory,
@@ -718,15 +718,40 @@ def test_export_labels_command_writes_the_file_and_fails_when_an_order_is_left_o
     _order("yamato", ship_to={"postal_code": "12345"})
     out = tmp_path / "b2.csv"
 
-    with pytest.raises(CommandError, match="1 orders were left out"):
+    with pytest.raises(CommandError, match="1 order left out; fix it and export again"):
         call_command("export_labels", "--carrier", "yamato", "--out", str(out))
 
     rows = _parse(out.read_bytes())[1]
     assert [row["お客様管理番号"] for row in rows] == [f"OMS{good.pk}"]
     printed = capsys.readouterr()
     assert "お届け先名: 「髙」→「高」" in printed.out
-    assert "1 labels for 1 orders" in printed.out
+    assert "1 label for 1 order" in printed.out
     assert "お届け先郵便番号「12345」" in printed.err
+
+
+def test_export_labels_command_records_nothing_when_the_file_cannot_be_written(tmp_path):
+    order = _order("yamato")
+
+    with pytest.raises(CommandError, match=r"cannot write .*missing"):
+        call_command("export_labels", "--carrier", "yamato", "--out", str(tmp_path / "missing" / "b2.csv"))
+
+    assert not LabelExport.objects.exists()
+    assert label_export_events(order) == []
+
+
+def test_export_labels_command_warns_of_orders_exported_before(tmp_path, capsys):
+    first = _order("yamato")
+    call_command("export_labels", "--carrier", "yamato", "--out", str(tmp_path / "1.csv"))
+    second = _order("yamato")
+    capsys.readouterr()
+
+    call_command("export_labels", "--carrier", "yamato", "--out", str(tmp_path / "2.csv"))
+
+    printed = capsys.readouterr()
+    assert "2 labels for 2 orders" in printed.out
+    assert "1 order of this file had labels exported before" in printed.err
+    assert f"(order ids: {first.pk})" in printed.err
+    assert str(second.pk) not in printed.err.split("order ids:")[1]
 
 
 def test_export_labels_command_succeeds_quietly_with_nothing_to_export(tmp_path, capsys):
@@ -736,7 +761,9 @@ def test_export_labels_command_succeeds_quietly_with_nothing_to_export(tmp_path,
 
     header, rows, _raw = _parse(out.read_bytes())
     assert tuple(header) == japanpost.HEADER and rows == []
-    assert "0 labels for 0 orders" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "0 labels for 0 orders" in printed.out
+    assert printed.err == ""
 
 
 def test_a_sender_problem_keeps_every_order_of_the_shop_out_and_is_named_in_each_report(settings):
