@@ -207,14 +207,15 @@ def _word_char(char: str) -> bool:
     return folded.isascii() and folded.isalnum()
 
 
-def sjis_split(text: str, limit: int) -> tuple[str, str]:
-    """(what fits in `limit` bytes, the rest). Cuts at a space in the second half when there is one, and never
-    inside a run of letters or digits (a house number 101 stays whole) unless the run fills the whole field."""
+def sjis_split(text: str, limit: int, *, at_space: bool = True) -> tuple[str, str]:
+    """(what fits in `limit` bytes, the rest). Cuts at a space in the second half when there is one (unless
+    `at_space` is False), and never inside a run of letters or digits (a house number 101 stays whole) unless
+    the run fills the whole field."""
     head = sjis_head(text, limit)
     if head == text or not head:
         return head, text[len(head) :]
     space = max(head.rfind(" "), head.rfind("　"))
-    if space > 0 and space >= len(head) // 2:
+    if at_space and space > 0 and space >= len(head) // 2:
         return head[:space].rstrip(), text[space + 1 :].lstrip()
     start = len(head)
     if _word_char(head[-1]) and _word_char(text[start]):
@@ -225,7 +226,7 @@ def sjis_split(text: str, limit: int) -> tuple[str, str]:
     return head[:start].rstrip(), text[start:].lstrip()
 
 
-def _fill(limits: list[int], groups: list[str]) -> list[str] | None:
+def _fill(limits: list[int], groups: list[str], at_space: bool = True) -> list[str] | None:
     """Lay the groups over fields of these byte limits: each group starts in a fresh field while one is left and
     spills into the next field when it is too long; later groups share the last field after a space. None when
     the text does not fit."""
@@ -244,7 +245,7 @@ def _fill(limits: list[int], groups: list[str]) -> list[str] | None:
             values[index] = joined
             continue
         while rest:
-            head, rest = sjis_split(rest, limits[index])
+            head, rest = sjis_split(rest, limits[index], at_space=at_space)
             values[index] = head
             if rest:
                 index += 1
@@ -281,7 +282,16 @@ class FieldWriter:
         ):  # the common case: each part fits its own field (a character takes at most 2 bytes)
             return present + [""] * (len(limits) - len(present))
         # the parts joined by a space, not run together: "1-2-3" and "2F" must not read "1-2-32F"
-        values = _fill(limits, groups) or _fill(limits, [" ".join(group for group in groups if group)])
+        # a cut at a space reads better, but may leave too much for the next field: then cut where it fits
+        joined = [" ".join(group for group in groups if group)]
+        values = next(
+            (
+                filled
+                for parts, at_space in ((groups, True), (groups, False), (joined, True), (joined, False))
+                if (filled := _fill(limits, parts, at_space)) is not None
+            ),
+            None,
+        )
         if values is None:
             text = " ".join(group for group in groups if group)
             columns = "・".join(name for name, _limit in fields)

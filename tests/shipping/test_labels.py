@@ -489,6 +489,19 @@ def test_long_street_spills_into_the_building_field_without_splitting_a_number()
     assert row["お届け先アパートマンション名"].endswith("1203")
 
 
+def test_an_address_that_fits_is_cut_elsewhere_when_the_cut_at_its_space_leaves_too_much():
+    """Cut at the space, the building (58 bytes) would not fit its 32: the address fits 64 + 32 cut at 64."""
+    address1 = "一丁目二番三号 グランドメゾン原宿表参道ウエストタワー棟２３階２３０１号室"
+    _order("yamato", ship_to={"city": "渋谷区", "address1": "神宮前" + address1, "address2": ""})
+
+    result = _export("yamato")
+
+    assert result.skipped == []
+    (row,) = _parse(result.content)[1]
+    assert sjis_len(row["お届け先住所"]) == 63  # full: the next character takes 2 bytes
+    assert row["お届け先住所"] + row["お届け先アパートマンション名"] == "東京都渋谷区神宮前" + address1
+
+
 def test_address_parts_that_fit_only_together_are_joined_with_a_space():
     building = "2F グランドメゾン千代田イーストタワー"  # 37 bytes: over the 32 of the building field
     _order("yamato", ship_to={"address1": "千代田1-2-3", "address2": building})
