@@ -121,6 +121,19 @@ def tracking_file_read(*, carrier: str, content: bytes) -> tuple[str, list[Track
     if not lines:
         return "", [], [RowError(0, "ファイルにデータがありません")]
     first_line, first = lines[0]
+    other = _other_carrier(carrier, len(first))
+    if other:
+        return (
+            "",
+            [],
+            [
+                RowError(
+                    0,
+                    f"{carrier_name(other)}の発行済データの形です（{len(first)}列）。{carrier_name(carrier)}として"
+                    "取り込もうとしています: 運送会社の選択を確かめてください",
+                )
+            ],
+        )
     columns = _header_columns(first)
     if columns:
         layout, data = f"{first[columns[0]].strip()}, {first[columns[1]].strip()}", lines[1:]
@@ -131,13 +144,17 @@ def tracking_file_read(*, carrier: str, content: bytes) -> tuple[str, list[Track
         data = lines[1:] if _is_simple_header(first) else lines
     else:
         return "", [], [RowError(first_line, f"列の並びがわかりません（{len(first)}列、見出しなし）")]
+    if not data:
+        return layout, [], [RowError(0, "見出しの行だけで、データの行がありません")]
     rows, errors = [], []
     ref_column, number_column = columns
     for line, cells in data:
         if len(cells) <= max(columns):
             errors.append(RowError(line, f"{len(cells)}列しかありません"))
             continue
-        ref, number = cells[ref_column].strip(), tracking_number_normalize(cells[number_column])
+        # ＯＭＳ２８ typed in a spreadsheet is OMS28 (refs are ASCII: our OMS<id>, the shops' numbers)
+        ref = unicodedata.normalize("NFKC", cells[ref_column]).strip()
+        number = tracking_number_normalize(cells[number_column])
         if not ref:
             errors.append(RowError(line, "注文番号（お客様管理番号）がありません"))
         elif not number:
@@ -295,8 +312,26 @@ def _order_parcels(
     return parcels
 
 
+def _other_carrier(carrier: str, columns: int) -> str | None:
+    """The carrier whose issued-data file has this many columns, when it is not `carrier` (the wrong choice)."""
+    if columns in POSITIONS[carrier]:
+        return None
+    return next((other for other, counts in POSITIONS.items() if columns in counts), None)
+
+
 def _decode(content: bytes) -> tuple[str, RowError | None]:
-    """UTF-8 (with or without BOM, what spreadsheets write) or Shift_JIS (Windows-31J, what carriers write)."""
+    """UTF-8 (with or without BOM, what spreadsheets write), UTF-16 with its BOM (Excel's 「Unicode テキスト」,
+    tab separated) or Shift_JIS (Windows-31J, what carriers write). Shift_JIS takes almost any bytes, so a
+    UTF-16 file without its BOM (NUL bytes between ASCII characters) is named rather than read as garbage."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return content.decode("utf-16"), None
+        except UnicodeDecodeError:
+            return "", RowError(0, "UTF-16 のファイルとして読めません")
+    if b"\x00" in content:
+        return "", RowError(
+            0, "UTF-16（BOMなし）のファイルのようです: CSV（UTF-8 または Shift_JIS）で保存してください"
+        )
     for encoding in ("utf-8-sig", "cp932"):
         try:
             return content.decode(encoding), None
@@ -308,7 +343,9 @@ def _decode(content: bytes) -> tuple[str, RowError | None]:
 def _csv_rows(text: str):
     """(line where the record starts, cells) of each record. A quoted cell may hold line breaks (a B2 記事),
     and reader.line_num is the record's last line, so the start is the previous record's last line + 1."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first and "," not in first else ","  # Excel's Unicode text is tab separated
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     start = 1
     for cells in reader:
         yield start, cells

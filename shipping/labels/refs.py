@@ -16,7 +16,7 @@ import re
 from orders.models import Order
 
 OUR_REF_PREFIX = "OMS"
-_OUR_REF = re.compile(rf"{OUR_REF_PREFIX}(\d+)(?:-(\d+))?")
+_OUR_REF = re.compile(rf"{OUR_REF_PREFIX}(\d+)(?:-(\d+))?", re.IGNORECASE)  # oms28 typed by hand is OMS28
 _PLAIN_REF = re.compile(r"[0-9A-Za-z-]+")
 
 

@@ -105,7 +105,9 @@ def simulate(carrier: str, content: bytes, *, seed: int | None = None) -> bytes:
 def _issue(carrier: str, content: bytes, seed: int | None) -> tuple[bytes, int]:
     spec = FORMATS[carrier]
     header, rows = _read(spec, content)
-    numbers = issue_numbers(len(rows), random.Random(seed))
+    # each carrier its own numbers for one seed: real carriers never issue each other's numbers, and the tracking
+    # import refuses a number another order's parcel already has
+    numbers = issue_numbers(len(rows), random.Random(f"{carrier}:{seed}" if seed is not None else None))
     if spec.number_appended:
         header = [*header, spec.number_column]
         rows = [[*row, number] for row, number in zip(rows, numbers, strict=True)]
@@ -182,13 +184,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, help="make the numbers repeatable")
     args = parser.parse_args(argv)
     try:
-        result, labels = _issue(args.carrier, args.labels.read_bytes(), args.seed)
+        content = args.labels.read_bytes()
+    except OSError as exc:
+        print(f"{args.carrier}: cannot read {args.labels}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    try:
+        result, labels = _issue(args.carrier, content, args.seed)
     except LabelFileRefused as refused:
         print(f"{args.carrier}: the label file was refused:", file=sys.stderr)
         for problem in refused.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    args.out.write_bytes(result)
+    try:
+        args.out.write_bytes(result)
+    except OSError as exc:
+        print(f"{args.carrier}: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"{args.carrier}: {labels} labels issued, tracking numbers written to {args.out}")
     return 0
 

@@ -117,3 +117,22 @@ def test_simulator_writes_the_label_rows_back_with_only_the_number_added(carrier
             *label[:number_column],
             *label[number_column + 1 :],
         ]
+
+
+def test_one_seed_gives_each_carrier_its_own_numbers():
+    """Real carriers never issue each other's numbers; the tracking import refuses a number already taken."""
+    numbers = {}
+    for carrier, column in (("yamato", 3), ("sagawa", 61)):
+        printed_order(carrier=carrier)
+        issued = simulate(carrier, labels_export(carrier=carrier, actor="test").content, seed=1)
+        numbers[carrier] = list(csv.reader(io.StringIO(issued.decode("shift_jis"), newline="")))[1][column]
+
+    assert numbers["yamato"] != numbers["sagawa"]
+
+
+def test_a_missing_label_file_is_a_message_not_a_traceback(tmp_path):
+    simulated = _run_simulator("yamato", str(tmp_path / "none.csv"), "--out", str(tmp_path / "out.csv"))
+
+    assert simulated.returncode == 1
+    assert simulated.stderr.startswith("yamato: cannot read")
+    assert "Traceback" not in simulated.stderr

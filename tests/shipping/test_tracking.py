@@ -357,6 +357,47 @@ def test_unreadable_file_is_an_error():
     assert not result.applied
 
 
+def test_a_file_with_only_its_header_is_an_error():
+    result = _import("yamato", _csv(["注文番号", "伝票番号"], []))
+
+    assert [str(error) for error in result.errors] == ["見出しの行だけで、データの行がありません"]
+    assert not result.applied
+
+
+def test_another_carriers_issued_data_is_named_instead_of_refusing_each_order():
+    order = printed_order()
+
+    result = _import("sagawa", b2_file([(f"OMS{order.pk}", SAMPLES[0])]))
+
+    assert [str(error) for error in result.errors] == [
+        "ヤマト運輸の発行済データの形です（95列）。佐川急便として取り込もうとしています: "
+        "運送会社の選択を確かめてください"
+    ]
+
+
+def test_excels_unicode_text_is_read_and_utf16_without_its_bom_is_named():
+    order = printed_order()
+    text = f"注文番号\t伝票番号\r\nOMS{order.pk}\t{SAMPLES[0]}\r\n"
+
+    result = _import("yamato", "\ufeff".encode("utf-16-le") + text.encode("utf-16-le"))
+    without_bom = _import("yamato", text.encode("utf-16-le"))
+
+    assert (result.errors, result.applied) == ([], True)
+    assert _numbers(order) == [SAMPLES[0]]
+    assert [error.line for error in without_bom.errors] == [0]
+    assert "UTF-16" in without_bom.errors[0].message
+
+
+def test_a_ref_typed_in_full_width_or_lower_case_names_its_order():
+    first, second = printed_order(), printed_order()
+    full_width = "ＯＭＳ" + str(first.pk).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+
+    result = _import("yamato", _csv(None, [[full_width, SAMPLES[0]], [f"oms{second.pk}", SAMPLES[1]]]))
+
+    assert (result.errors, result.applied) == ([], True)
+    assert (_numbers(first), _numbers(second)) == ([SAMPLES[0]], [SAMPLES[1]])
+
+
 def test_import_tracking_command_reports_bad_lines_and_exits_non_zero(tmp_path, capsys):
     order = printed_order()
     path = tmp_path / "b2-issued.csv"
