@@ -382,6 +382,26 @@ OMS_REQUIRE_INSPECTION = env.bool("OMS_REQUIRE_INSPECTION", default=False)
 # Business settings
 OMS_DEFAULT_WAREHOUSE = env.str("OMS_DEFAULT_WAREHOUSE", default="MAIN")
 
+# The ご依頼主 on every carrier label and the shop's contract codes (shipping.labels.DEFAULT_SENDER names each
+# key and holds demo values for the keys not set). OMS_SENDER_<KEY> in the environment, e.g.
+# OMS_SENDER_ADDRESS="静岡県静岡市葵区伝馬町1-2-3", OMS_SENDER_YAMATO_BILLING_CODE="054123456701".
+OMS_SENDER_KEYS = (
+    "name",
+    "kana",
+    "postal_code",
+    "address",
+    "building",
+    "phone",
+    "yamato_billing_code",
+    "yamato_billing_class",
+    "yamato_freight_code",
+    "sagawa_customer_code",
+    "invoice_registration_number",
+)
+OMS_SENDER = {
+    key: env.str(f"OMS_SENDER_{key.upper()}") for key in OMS_SENDER_KEYS if f"OMS_SENDER_{key.upper()}" in env
+}
+
 # --- Production: queues, metrics, CSP, uploads (docs/operations.md) -----------------------------------------
 # Celery queues by kind of work (oms.queues): a worker without -Q consumes them all; production runs one
 # worker group per queue. Logging comes from LOGGING above (oms.celery_signals), not Celery's own set-up.
