@@ -18,6 +18,7 @@ from channels.services import channel_listings_mark_all_for_push, channel_schedu
 from inventory.models import SKU, Product, SetComponent, StockMovement, TaxRate, Temperature, Warehouse
 from inventory.services import stock_adjust
 from notifications.models import MailTemplate
+from oms.demo_catalogue import CATALOGUE, SETS, variant_price_weight
 from oms.demo_endpoints import AMAZON_SIM_SMTP_PORT, SIMULATOR_HOST, SIMULATOR_PORTS, amazon_maildir
 from oms.paths import VAR_DIR
 from shipping.models import Carrier
@@ -52,57 +53,9 @@ DEMO_CHANNELS = [
 ADMIN_USERNAME = "admin"
 LOGIN_FILE = VAR_DIR / "demo-login.txt"
 
-# (product code, product name, [(variant suffix, variant name)], unit price, weight g)
-_COLOURS = [("BLK", "ブラック"), ("WHT", "ホワイト"), ("NVY", "ネイビー")]
-_SIZES = [("S", "S"), ("M", "M"), ("L", "L")]
-CATALOGUE = [
-    (
-        "TSHIRT",
-        "オーガニックコットン Tシャツ",
-        [(f"{c}-{s}", f"{cn} {sn}") for c, cn in _COLOURS for s, sn in _SIZES],
-        2980,
-        180,
-    ),
-    (
-        "HOODIE",
-        "裏起毛パーカー",
-        [(f"{c}-{s}", f"{cn} {s}") for c, cn in _COLOURS[:2] for s in ("M", "L", "XL")],
-        6980,
-        550,
-    ),
-    (
-        "SOCKS",
-        "和紙ソックス",
-        [
-            ("BLK-M", "ブラック 23-25cm"),
-            ("BLK-L", "ブラック 25-27cm"),
-            ("WHT-M", "ホワイト 23-25cm"),
-            ("WHT-L", "ホワイト 25-27cm"),
-        ],
-        980,
-        60,
-    ),
-    ("TOTE", "帆布トートバッグ", [("NAT", "生成り"), ("BLK", "ブラック")], 3480, 400),
-    ("COFFEE", "自家焙煎コーヒー豆", [("200G", "200g"), ("500G", "500g")], 1680, 520),
-    (
-        "TEA",
-        "静岡茶",
-        [("SENCHA", "煎茶 100g"), ("HOJICHA", "ほうじ茶 100g"), ("GENMAI", "玄米茶 200g")],
-        1080,
-        120,
-    ),
-    ("SENBEI", "手焼きせんべい", [("12P", "12枚入"), ("24P", "24枚入")], 1296, 300),
-    ("HONEY", "国産はちみつ", [("300G", "300g")], 2160, 420),
-    ("RICE", "新潟県産コシヒカリ", [("5KG", "5kg"), ("10KG", "10kg")], 3980, 5100),
-    ("MISO", "天然醸造みそ", [("RED", "赤みそ 750g"), ("WHITE", "白みそ 750g")], 1188, 800),
-]
 # 軽減税率 (8%): food. 天然醸造みそ is unpasteurised and travels chilled (クール便 冷蔵); the rest is ambient.
 REDUCED_TAX_PRODUCTS = {"COFFEE", "TEA", "SENBEI", "HONEY", "RICE", "MISO", "SET"}
 CHILLED_PRODUCTS = {"MISO"}
-SETS = [
-    ("SET-GIFT-A", "お茶とせんべいのギフトセット", 2680, [("TEA-SENCHA", 1), ("SENBEI-12P", 1)]),
-    ("SET-COFFEE-B", "コーヒー飲み比べセット", 3980, [("COFFEE-200G", 2), ("HONEY-300G", 1)]),
-]
 CARRIERS = [
     ("yamato", "ヤマト運輸", "https://jizen.kuronekoyamato.co.jp/jizen/servlet/crjz.b.NQ0010?id={number}"),
     ("sagawa", "佐川急便", "https://k2k.sagawa-exp.co.jp/p/web/okurijosearch.do?okurijoNo={number}"),
@@ -212,7 +165,9 @@ def _catalogue(result: DemoResult) -> list[SKU]:
     for index, (code, name, variants, price, weight) in enumerate(CATALOGUE):
         product, created = Product.objects.get_or_create(code=code, defaults={"name": name})
         result.add("products", created)
-        for v_index, (suffix, variant_name) in enumerate(variants):
+        for v_index, variant in enumerate(variants):
+            suffix, variant_name = variant[:2]
+            sku_price, sku_weight = variant_price_weight(variant, price, weight)
             serial += 1
             sku, created = SKU.objects.get_or_create(
                 code=f"{code}-{suffix}",
@@ -221,8 +176,8 @@ def _catalogue(result: DemoResult) -> list[SKU]:
                     "name": f"{name} {variant_name}",
                     "jan": jan_with_check_digit(f"4580000{serial:05d}"),
                     "location_code": f"{'ABCDE'[index % 5]}-{index + 1:02d}-{v_index + 1:02d}",
-                    "weight_g": weight,
-                    "price": price,
+                    "weight_g": sku_weight,
+                    "price": sku_price,
                     **_tax_and_temperature(code),
                 },
             )
@@ -333,10 +288,20 @@ def _users(result: DemoResult) -> None:
         lines.append(f"{username} {password} {role}")
         result.add("users", True)
     if lines:
+        # a user made now replaces the line of a user of that name seeded into another database before (make
+        # run prints every line: an old password for the same name only misleads)
+        made = {line.split(" ", 1)[0] for line in lines}
+        kept = []
+        if LOGIN_FILE.exists():
+            kept = [
+                line
+                for line in LOGIN_FILE.read_text(encoding="utf-8").splitlines()
+                if line.strip() and line.split(" ", 1)[0] not in made
+            ]
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-        with LOGIN_FILE.open("a", encoding="utf-8") as out:
-            out.write("\n".join(lines) + "\n")
-        LOGIN_FILE.chmod(0o600)
+        LOGIN_FILE.touch(mode=0o600)
+        LOGIN_FILE.chmod(0o600)  # before the passwords are in it
+        LOGIN_FILE.write_text("\n".join(kept + lines) + "\n", encoding="utf-8")
 
 
 def demo_simulators_restock() -> int:

@@ -43,7 +43,7 @@ def _commands(port: int, simulators: bool, shoppers: float) -> list[tuple[str, l
     py = sys.executable
     commands = []
     if simulators and importlib.util.find_spec("channels.simulators") is not None:
-        for kind, sim_port in SIMULATOR_PORTS.items():
+        for seed, (kind, sim_port) in enumerate(SIMULATOR_PORTS.items(), start=1):
             commands.append(
                 (
                     kind,
@@ -54,6 +54,8 @@ def _commands(port: int, simulators: bool, shoppers: float) -> list[tuple[str, l
                         kind,
                         "--port",
                         str(sim_port),
+                        "--seed",  # each shop its own buyers: one seed made the same person buy on all three
+                        str(seed),
                         "--shoppers",
                         str(shoppers),
                         *_amazon_mail_args(kind),

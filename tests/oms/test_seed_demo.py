@@ -114,3 +114,24 @@ def test_the_amazon_relay_is_reached_on_the_simulators_host(tmp_path, monkeypatc
 
     credentials = Channel.objects.get(kind="amazon").credentials
     assert (credentials["smtp_host"], credentials["smtp_port"]) == ("amazon", 8125)
+
+
+def test_logins_of_a_database_seeded_before_are_replaced_not_added(tmp_path, monkeypatch):
+    login_file = tmp_path / "demo-login.txt"
+    login_file.write_text("admin OLD-PASSWORD administrator\nkeeper K role\n", encoding="utf-8")
+    monkeypatch.setattr("oms.demo.LOGIN_FILE", login_file)
+    monkeypatch.setattr("oms.demo.VAR_DIR", tmp_path)
+
+    call_command("seed_demo")
+
+    lines = login_file.read_text(encoding="utf-8").splitlines()
+    assert "keeper K role" in lines  # no user of that name was made here
+    assert [line.split()[0] for line in lines].count("admin") == 1
+    assert "OLD-PASSWORD" not in login_file.read_text(encoding="utf-8")
+    assert login_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_variants_have_their_own_prices_where_the_catalogue_says_so(seeded):
+    assert SKU.objects.get(code="RICE-10KG").price == 7480
+    assert SKU.objects.get(code="RICE-5KG").price == 3980
+    assert SKU.objects.get(code="RICE-10KG").weight_g == 10200

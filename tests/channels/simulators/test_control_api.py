@@ -420,3 +420,18 @@ def test_wished_delivery_dates_are_three_to_fourteen_days_out():
     wished = [date.fromisoformat(d) for d in dates if d]
     assert wished
     assert all(3 <= (d - today).days <= 14 for d in wished)
+
+
+def test_shoppers_buy_the_demo_items_by_their_names_and_prices():
+    """Orders in the demo carry the catalogue's names and prices (oms.demo_catalogue), not SKU codes."""
+    import random
+
+    from channels.simulators.datagen import canonical_order
+
+    order = canonical_order(random.Random(1), [("TSHIRT-BLK-M", 1), ("RICE-10KG", 1), ("UNKNOWN-1", 1)])
+
+    assert [(item.get("name"), item["price"]) for item in order["items"]] == [
+        ("オーガニックコットン Tシャツ ブラック M", 2980),
+        ("新潟県産コシヒカリ 10kg", 7480),
+        (None, order["items"][2]["price"]),  # not in the catalogue: the shop renders its code
+    ]
