@@ -48,6 +48,9 @@ MIDDLEWARE = [
     # First, so every log line of the request carries its id (oms.logs).
     "oms.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The collected static files (STATIC_ROOT) from any WSGI server: gunicorn in docker-compose serves the
+    # dashboard's CSS and the API docs' scripts itself, with far-future caching of hashed names.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # Content-Security-Policy (django-csp; settings.CONTENT_SECURITY_POLICY).
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
