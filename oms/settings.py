@@ -367,6 +367,8 @@ OMS_WEBHOOK_TRIGGERS = env.bool("OMS_WEBHOOK_TRIGGERS", default=True)
 OMS_WEBHOOK_MAX_ATTEMPTS = env.int("OMS_WEBHOOK_MAX_ATTEMPTS", default=8)
 OMS_WEBHOOK_RETRY_BASE_SECONDS = env.float("OMS_WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
 OMS_WEBHOOK_READ_TIMEOUT = env.float("OMS_WEBHOOK_READ_TIMEOUT", default=10.0)
+# Receivers at loopback, private or other non-public addresses (docs/webhooks.md): off, such URLs are refused.
+OMS_WEBHOOK_ALLOW_PRIVATE = env.bool("OMS_WEBHOOK_ALLOW_PRIVATE", default=False)
 # 3PL claims (shipping.claims): how long a claimed batch stays with its worker unless shipped or released.
 OMS_SHIPMENT_CLAIM_SECONDS = env.int("OMS_SHIPMENT_CLAIM_SECONDS", default=1800)
 # API Idempotency-Key answers are replayed for this long, then pruned (oms.api.idempotency).

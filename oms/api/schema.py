@@ -117,12 +117,20 @@ ERROR_EXAMPLES: dict[int, tuple[str, list[OpenApiExample]]] = {
 }
 
 
-def api_responses(ok: dict, *errors: int, conflict_examples: list[OpenApiExample] | None = None) -> dict:
-    """`ok` ({200: Serializer}) plus the error responses: 401, 403 and 429 always, and the given ones."""
+def api_responses(
+    ok: dict,
+    *errors: int,
+    conflict_examples: list[OpenApiExample] | None = None,
+    invalid_examples: list[OpenApiExample] | None = None,
+) -> dict:
+    """`ok` ({200: Serializer}) plus the error responses: 401, 403 and 429 always, and the given ones.
+    `invalid_examples` replace the shared 400 example, whose `note` field only stock adjustments have."""
     responses = dict(ok)
     for status_code in sorted({401, 403, 429, *errors}):
         description, examples = ERROR_EXAMPLES[status_code]
         if status_code == 409 and conflict_examples:
             examples = conflict_examples
+        if status_code == 400 and invalid_examples:
+            examples = invalid_examples
         responses[status_code] = OpenApiResponse(ErrorSerializer, description=description, examples=examples)
     return responses

@@ -379,6 +379,26 @@ class ShipmentReleaseApi(ShipmentsMixin, GenericAPIView):
         return Response({"released": released})
 
 
+SHIP_INVALID = [
+    OpenApiExample(
+        "invalid_tracking_number",
+        value={
+            "error": {
+                "code": "validation_error",
+                "message": "444413758704 is not a valid tracking number (12 digits, mod-7 check digit).",
+                "field": "parcels.0.tracking_number",
+                "details": [
+                    {
+                        "field": "parcels.0.tracking_number",
+                        "code": "invalid_tracking_number",
+                        "message": "444413758704 is not a valid tracking number (12 digits, mod-7 check digit).",
+                    }
+                ],
+            }
+        },
+    )
+]
+
 SHIP_CONFLICTS = [
     _error_example(
         "ship_refused",
@@ -422,7 +442,14 @@ class OrderShipmentCreateApi(ShipmentsMixin, GenericAPIView):
             )
         ],
         responses={
-            **api_responses({201: ShipResultSerializer}, 400, 404, 409, conflict_examples=SHIP_CONFLICTS),
+            **api_responses(
+                {201: ShipResultSerializer},
+                400,
+                404,
+                409,
+                conflict_examples=SHIP_CONFLICTS,
+                invalid_examples=SHIP_INVALID,
+            ),
             422: OpenApiResponse(
                 ErrorSerializer,
                 description="The Idempotency-Key was used before with another request.",

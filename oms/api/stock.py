@@ -1,8 +1,8 @@
 """Stock endpoints: per-SKU stock with per-warehouse levels and what each shop was last told; adjust; bulk counts."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -11,8 +11,10 @@ from inventory.models import SKU, StockMovement, Warehouse
 from inventory.services import stock_adjust
 from oms.api import actions, selectors
 from oms.api.authentication import request_actor
+from oms.api.errors import ErrorSerializer
+from oms.api.idempotency import IDEMPOTENCY_PARAMETER, IDEMPOTENCY_REUSED_RESPONSE, idempotent_response
 from oms.api.pagination import CodeCursorPagination
-from oms.api.schema import api_responses
+from oms.api.schema import ERROR_EXAMPLES, api_responses
 
 MAX_UNITS = 10_000_000  # far above any shelf, far below the database's integer range
 MAX_COUNT_ROWS = 1000
@@ -126,6 +128,9 @@ class StockCountSerializer(serializers.Serializer):
     )
 
 
+# many=False: the schema's request example is already the whole list; without it drf-spectacular wraps the
+# example in one more list ([[{…}, {…}]]) and Swagger's "Try it out" sends that.
+@extend_schema_serializer(many=False)
 class StockCountListSerializer(serializers.ListSerializer):
     """Resolves every row's SKU and warehouse with one query each; errors are reported per row."""
 
@@ -169,6 +174,63 @@ def counts_serializer(data):
 
 
 # ---- views -----------------------------------------------------------------------------------------------
+
+
+def _error_example(name: str, code: str, message: str, field=None, details=None) -> OpenApiExample:
+    return OpenApiExample(
+        name, value={"error": {"code": code, "message": message, "field": field, "details": details or []}}
+    )
+
+
+def _problem(field, code: str, message: str) -> dict:
+    return {"field": field, "code": code, "message": message}
+
+
+def _negative_stock_message(delta: int) -> str:
+    return (
+        f"Cannot change stock of HONEY-300G by {delta}: on hand 10, of which 5 allocated. Stock may not go "
+        "below zero or below what is allocated."
+    )
+
+
+ADJUST_CONFLICTS = [_error_example("negative_stock", "negative_stock", _negative_stock_message(-9))]
+# The counts' own refusals (the shared 400 example names `note`, a field counts do not have).
+COUNTS_INVALID = OpenApiResponse(
+    ErrorSerializer,
+    description=ERROR_EXAMPLES[400][0],
+    examples=[
+        _error_example(
+            "unknown_sku",
+            "validation_error",
+            "No SKU NOPE.",
+            "1.sku",
+            [_problem("1.sku", "invalid", "No SKU NOPE.")],
+        ),
+        _error_example(
+            "negative_count",
+            "validation_error",
+            "Ensure this value is greater than or equal to 0.",
+            "0.on_hand",
+            [_problem("0.on_hand", "min_value", "Ensure this value is greater than or equal to 0.")],
+        ),
+        _error_example(
+            "not_a_list",
+            "validation_error",
+            'Expected a list of items but got type "dict".',
+            None,
+            [_problem(None, "not_a_list", 'Expected a list of items but got type "dict".')],
+        ),
+    ],
+)
+COUNTS_CONFLICTS = [
+    _error_example(
+        "counts_refused",
+        "counts_refused",
+        "1 of the counts cannot be applied; none was.",
+        "1.on_hand",
+        [_problem("1.on_hand", "negative_stock", _negative_stock_message(-8))],
+    )
+]
 
 
 class StockMixin:
@@ -228,7 +290,12 @@ class StockDetailApi(StockMixin, GenericAPIView):
 
 class StockAdjustApi(StockMixin, GenericAPIView):
     """Add or remove units of a SKU with the reason written to the stock ledger. Refused (409
-    `negative_stock`) when on hand would fall below zero or below what is allocated to orders."""
+    `negative_stock`) when on hand would fall below zero or below what is allocated to orders.
+
+    Send an `Idempotency-Key` header (any unique string, e.g. a UUID) so a retry after a timeout cannot
+    count a receipt twice: the same key with the same body answers the first response again (with
+    `Idempotent-Replayed: true`) and changes nothing; the same key with another body or SKU is a 422
+    `idempotency_key_reused`. A refused adjustment (400, 404, 409) keeps no key and may be retried with it."""
 
     required_scope = "stock:write"
     serializer_class = StockAdjustSerializer
@@ -237,7 +304,17 @@ class StockAdjustApi(StockMixin, GenericAPIView):
         operation_id="stock_adjust",
         tags=["stock"],
         request=StockAdjustSerializer,
-        responses=api_responses({200: StockSerializer}, 400, 404, 409),
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses=dict(
+            sorted(
+                {
+                    **api_responses(
+                        {200: StockSerializer}, 400, 404, 409, conflict_examples=ADJUST_CONFLICTS
+                    ),
+                    422: IDEMPOTENCY_REUSED_RESPONSE,
+                }.items()
+            )
+        ),
         examples=[
             OpenApiExample(
                 "damaged",
@@ -250,16 +327,20 @@ class StockAdjustApi(StockMixin, GenericAPIView):
         sku = self.get_sku(sku)
         data = StockAdjustSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        stock_adjust(
-            sku=sku,
-            delta=data.validated_data["delta"],
-            actor=request_actor(request),
-            warehouse=data.validated_data.get("warehouse"),
-            reason=data.validated_data["reason"],
-            reference=data.validated_data["reference"],
-            note=data.validated_data["note"],
-        )
-        return Response(self.render_rows([sku])[0])
+
+        def adjust() -> tuple[int, dict]:
+            stock_adjust(
+                sku=sku,
+                delta=data.validated_data["delta"],
+                actor=request_actor(request),
+                warehouse=data.validated_data.get("warehouse"),
+                reason=data.validated_data["reason"],
+                reference=data.validated_data["reference"],
+                note=data.validated_data["note"],
+            )
+            return status.HTTP_200_OK, self.render_rows([sku])[0]
+
+        return idempotent_response(request, adjust)
 
 
 class StockCountsApi(StockMixin, GenericAPIView):
@@ -273,8 +354,17 @@ class StockCountsApi(StockMixin, GenericAPIView):
     @extend_schema(
         operation_id="stock_counts_set",
         tags=["stock"],
-        request=StockCountSerializer(many=True),
-        responses=api_responses({200: StockSerializer(many=True)}, 400, 409),
+        request=StockCountListSerializer(child=StockCountSerializer()),
+        responses=dict(
+            sorted(
+                {
+                    **api_responses(
+                        {200: StockSerializer(many=True)}, 409, conflict_examples=COUNTS_CONFLICTS
+                    ),
+                    400: COUNTS_INVALID,
+                }.items()
+            )
+        ),
         examples=[
             OpenApiExample(
                 "counts",

@@ -2,17 +2,17 @@
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from oms.api.authentication import request_actor
-from oms.api.errors import ApiError
+from oms.api.errors import ApiError, ErrorSerializer
 from oms.api.fields import StrictBooleanField, StrictCharField
 from oms.api.pagination import ApiCursorPagination
-from oms.api.schema import api_responses
+from oms.api.schema import ERROR_EXAMPLES, api_responses
 from oms.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 from oms.webhooks.services import (
     delivery_redeliver,
@@ -21,13 +21,17 @@ from oms.webhooks.services import (
     subscription_rotate_secret,
     subscription_update,
 )
+from oms.webhooks.transport import AddressRefused
 
 SIGNATURE_HELP = (
     "Each delivery is a POST with a JSON body `{id, event, created_at, data}` and the headers `X-OMS-Event`, "
     "`X-OMS-Delivery` (the delivery id; the same on every retry, deduplicate on it) and "
     '`X-OMS-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`. Verify the '
     "signature over the raw body bytes and reject a `t` older than 5 minutes; answer 2xx within 10 s. "
-    "Failures (timeouts, non-2xx) are retried with exponential backoff (30 s, 1, 2, 4 … min), 8 attempts."
+    "Failures (timeouts, non-2xx) are retried with exponential backoff (30 s, 1, 2, 4 … min), 8 attempts.\n\n"
+    "The URL must reach a public address: a host that is, or resolves to, a loopback, private, link-local, "
+    "multicast, reserved or unspecified address (IPv4 or IPv6) is refused (400 `address_not_public`), and "
+    "every delivery checks the address it connects to again."
 )
 
 
@@ -44,7 +48,9 @@ class StrictURLField(serializers.URLField):
 class SubscriptionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
-    url = StrictURLField(max_length=500, help_text="The receiver: an http(s) URL answering 2xx.")
+    url = StrictURLField(
+        max_length=500, help_text="The receiver: an http(s) URL answering 2xx, at a public address."
+    )
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookEvent.choices),
         allow_empty=False,
@@ -123,6 +129,44 @@ SUBSCRIPTION_EXAMPLE = {
 }
 
 
+def _invalid_example(name: str, field: str, code: str, message: str) -> OpenApiExample:
+    return OpenApiExample(
+        name,
+        value={
+            "error": {
+                "code": "validation_error",
+                "message": message,
+                "field": field,
+                "details": [{"field": field, "code": code, "message": message}],
+            }
+        },
+    )
+
+
+# The subscription's own refusals (the shared 400 example names `note`, which a subscription has not).
+SUBSCRIPTION_INVALID = OpenApiResponse(
+    ErrorSerializer,
+    description=ERROR_EXAMPLES[400][0],
+    examples=[
+        _invalid_example(
+            "address_not_public",
+            "url",
+            "address_not_public",
+            "127.0.0.1 is a loopback address; webhooks can only be sent to public addresses.",
+        ),
+        _invalid_example("invalid_url", "url", "invalid_url", "Only http and https URLs."),
+        _invalid_example(
+            "invalid_choice", "events.0", "invalid_choice", '"order.exploded" is not a valid choice.'
+        ),
+    ],
+)
+
+
+def url_refusal(exc: AddressRefused) -> ValidationError:
+    """The 400 of a URL the services refused, shaped like any other invalid field."""
+    return ValidationError({"url": [ErrorDetail(exc.message(), code="address_not_public")]})
+
+
 class IdCursorPagination(ApiCursorPagination):
     ordering = ("-pk",)
 
@@ -162,19 +206,25 @@ class WebhookListApi(WebhookMixin, GenericAPIView):
         operation_id="webhooks_create",
         tags=["webhooks"],
         request=SubscriptionSerializer,
-        responses=api_responses({201: SubscriptionCreatedSerializer}, 400),
+        responses=dict(
+            sorted({**api_responses({201: SubscriptionCreatedSerializer}), 400: SUBSCRIPTION_INVALID}.items())
+        ),
         examples=[OpenApiExample("ERP", value=SUBSCRIPTION_EXAMPLE, request_only=True)],
     )
     def post(self, request):
         data = SubscriptionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription, secret = subscription_create(**data.validated_data, actor=request_actor(request))
+        try:
+            subscription, secret = subscription_create(**data.validated_data, actor=request_actor(request))
+        except AddressRefused as exc:
+            raise url_refusal(exc) from None
         body = {**SubscriptionSerializer(subscription).data, "secret": secret}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
 class WebhookDetailApi(WebhookMixin, GenericAPIView):
-    """One subscription: read, change (any field; `active: false` pauses it), delete (with its deliveries)."""
+    """One subscription: read, change (any field; `active: false` pauses it), delete (with its deliveries).
+    A new URL must reach a public address, as when subscribing (400 `address_not_public`)."""
 
     serializer_class = SubscriptionSerializer
 
@@ -190,14 +240,19 @@ class WebhookDetailApi(WebhookMixin, GenericAPIView):
         operation_id="webhooks_partial_update",
         tags=["webhooks"],
         request=SubscriptionUpdateSerializer,
-        responses=api_responses({200: SubscriptionSerializer}, 400, 404),
+        responses=dict(
+            sorted({**api_responses({200: SubscriptionSerializer}, 404), 400: SUBSCRIPTION_INVALID}.items())
+        ),
         examples=[OpenApiExample("pause", value={"active": False}, request_only=True)],
     )
     def patch(self, request, subscription_id: int):
         subscription = self.get_subscription(subscription_id)
         data = SubscriptionUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        subscription = subscription_update(subscription=subscription, **data.validated_data)
+        try:
+            subscription = subscription_update(subscription=subscription, **data.validated_data)
+        except AddressRefused as exc:
+            raise url_refusal(exc) from None
         return Response(SubscriptionSerializer(subscription).data)
 
     @extend_schema(

@@ -14,6 +14,7 @@ from oms.webhooks.services import (
     subscription_rotate_secret,
     subscription_update,
 )
+from oms.webhooks.transport import AddressRefused, url_check
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -24,6 +25,18 @@ class SubscriptionForm(forms.ModelForm):
     class Meta:
         model = WebhookSubscription
         fields = ("name", "url", "events", "active")
+
+    def clean_url(self) -> str:
+        """The services refuse an internal address too; checked here so the form shows it at the field."""
+        url = self.cleaned_data["url"]
+        if url and not url.lower().startswith(("http://", "https://")):
+            raise forms.ValidationError(_("Only http and https URLs."), code="invalid_url")
+        if url and url != self.initial.get("url"):
+            try:
+                url_check(url)
+            except AddressRefused as exc:
+                raise forms.ValidationError(exc.message(), code="address_not_public") from None
+        return url
 
 
 @admin.register(WebhookSubscription)

@@ -10,7 +10,8 @@ How an event is never lost
    mail outbox's pattern, notifications.services): `UPDATE … SET status='delivering',
    attempts=attempts+1 WHERE attempts=<token> AND status='pending'`, so two copies of one task message never
    both POST. The claim carries a lease.
-3. It POSTs the signed body outside any transaction, then records the attempt (status code, start of the
+3. It POSTs the signed body outside any transaction, to a checked public address only (oms.webhooks.transport:
+   a receiver may not be an internal address), then records the attempt (status code, start of the
    answer) and settles the row: `delivered` on 2xx; else `pending` again with the next attempt after an
    exponential backoff, or `failed` after OMS_WEBHOOK_MAX_ATTEMPTS.
 4. `deliveries_sweep` (beat) re-enqueues pending rows whose task message was lost, and puts rows whose
@@ -26,7 +27,6 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
@@ -37,13 +37,13 @@ from django.utils import timezone
 from channels.crypto import decrypt_json, encrypt_json
 from oms.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 from oms.webhooks.signing import signature_header
+from oms.webhooks.transport import url_check, webhook_post
 
 logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
 
 ACTIVE_EVENTS_CACHE_KEY = "oms:webhooks:active-events"
 ACTIVE_EVENTS_CACHE_SECONDS = 60
-RESPONSE_BODY_LIMIT = 2000
 SWEEP_BATCH = 500
 SECRET_PREFIX = "whsec_"  # noqa: S105  # nosec B105 # a prefix, not a secret
 USER_AGENT = "OMS-Webhooks/1.0"
@@ -116,7 +116,9 @@ def _new_secret() -> tuple[str, str]:
 def subscription_create(
     *, url: str, events: list[str], actor: str, name: str = "", active: bool = True
 ) -> tuple[WebhookSubscription, str]:
-    """A new subscription and its signing secret; the secret is returned this once and stored encrypted."""
+    """A new subscription and its signing secret; the secret is returned this once and stored encrypted.
+    Raises transport.AddressRefused when the URL's host is, or resolves to, an internal address."""
+    url_check(url)
     secret, encrypted = _new_secret()
     subscription = WebhookSubscription.objects.create(
         name=name,
@@ -132,11 +134,13 @@ def subscription_create(
 
 @transaction.atomic
 def subscription_update(*, subscription: WebhookSubscription, **changes) -> WebhookSubscription:
-    """Change any of url, events, name, active."""
+    """Change any of url, events, name, active. A new URL is checked as in subscription_create."""
     allowed = {"url", "events", "name", "active"}
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"cannot change {', '.join(sorted(unknown))}")
+    if "url" in changes:
+        url_check(changes["url"])
     if "events" in changes:
         changes["events"] = sorted(set(changes["events"]))
     for name, value in changes.items():
@@ -325,14 +329,7 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, str]:
         float(_setting("OMS_WEBHOOK_CONNECT_TIMEOUT", 5.0)),
         float(_setting("OMS_WEBHOOK_READ_TIMEOUT", 10.0)),
     )
-    try:
-        response = requests.post(
-            delivery.subscription.url, data=body, headers=headers, timeout=timeout, allow_redirects=False
-        )
-    except requests.RequestException as exc:
-        return None, "", f"{type(exc).__name__}: {exc}"[:RESPONSE_BODY_LIMIT]
-    text = response.content[:RESPONSE_BODY_LIMIT].decode("utf-8", errors="replace")
-    return response.status_code, text, ""
+    return webhook_post(url=delivery.subscription.url, body=body, headers=headers, timeout=timeout)
 
 
 def delivery_attempt(*, delivery_id: int, expected_attempts: int) -> AttemptOutcome:

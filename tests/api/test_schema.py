@@ -7,6 +7,7 @@ import sys
 from io import StringIO
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from django.core.management import call_command
@@ -65,6 +66,87 @@ def test_every_error_response_uses_the_error_shape_with_an_example(schema):
             content = response["content"]["application/json"]
             assert content["schema"] == {"$ref": "#/components/schemas/Error"}, (path, method, status)
             assert content["examples"], (path, method, status)
+
+
+def _json_schema(node):
+    """An OpenAPI 3.0 schema object as JSON Schema: `nullable` becomes a null alternative, and objects are
+    closed (DRF ignores unknown fields, so an example field the request does not have would pass unseen)."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _json_schema(value) for key, value in node.items()}
+    if "properties" in node and "additionalProperties" not in node:
+        node["additionalProperties"] = False
+    if node.pop("nullable", False):
+        node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def _request_examples(schema: dict):
+    for path, method, operation in _operations(schema):
+        for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+            examples = dict(content.get("examples", {}))
+            if "example" in content:
+                examples["example"] = {"value": content["example"]}
+            for name, example in examples.items():
+                yield (path, method, media_type, name), content["schema"], example["value"]
+
+
+def test_every_request_example_matches_its_request_schema(schema):
+    """Swagger's "Try it out" sends the example: one that does not fit the request cannot work."""
+    components = _json_schema(schema["components"])
+    checked, problems = [], []
+    for where, request_schema, value in _request_examples(schema):
+        validator = jsonschema.Draft4Validator({**_json_schema(request_schema), "components": components})
+        checked.append(where)
+        problems += [(where, error.message) for error in validator.iter_errors(value)]
+
+    assert ("/api/v1/stock/counts/", "post", "application/json", "Counts") in checked
+    assert problems == []
+
+
+def test_the_counts_example_is_the_list_of_rows_itself(schema):
+    content = schema["paths"]["/api/v1/stock/counts/"]["post"]["requestBody"]["content"]["application/json"]
+
+    assert content["examples"]["Counts"]["value"][0] == {"sku": "TSHIRT-BLK-M", "on_hand": 12}
+
+
+# Operations whose 400 example still comes from oms/api/schema.py's shared one, which names `note` (a field
+# only stock adjustments have). Remove an entry when its module passes its own 400 examples.
+SHARED_400_EXAMPLE = {
+    ("/api/v1/inquiries/{thread_id}/reply/", "post"),
+    ("/api/v1/orders/{order_id}/cancel/", "post"),
+    ("/api/v1/shipments/claim/", "post"),
+    ("/api/v1/shipments/release/", "post"),
+}
+
+
+def _request_fields(schema: dict, request_schema: dict) -> tuple[set[str], bool]:
+    """The request's top-level field names, and whether the body is a list (fields then are `<index>.<name>`)."""
+    is_list = request_schema.get("type") == "array"
+    if is_list:
+        request_schema = request_schema["items"]
+    name = request_schema["$ref"].rsplit("/", 1)[-1]
+    return set(schema["components"]["schemas"][name].get("properties", {})), is_list
+
+
+def test_validation_examples_name_only_fields_the_request_has(schema):
+    wrong = {}
+    for path, method, operation in _operations(schema):
+        if "requestBody" not in operation or "400" not in operation["responses"]:
+            continue
+        request_schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        fields, is_list = _request_fields(schema, request_schema)
+        examples = operation["responses"]["400"]["content"]["application/json"]["examples"]
+        for example in examples.values():
+            error = example["value"]["error"]
+            for field in {error["field"], *(problem.get("field") for problem in error["details"])} - {None}:
+                index, _dot, rest = field.partition(".") if is_list else ("0", "", field)
+                if not index.isdigit() or rest.split(".")[0] not in fields:
+                    wrong.setdefault((path, method), set()).add(field)
+
+    assert set(wrong) == SHARED_400_EXAMPLE, wrong
 
 
 def test_list_filters_are_documented(schema):

@@ -214,3 +214,69 @@ def test_counts_must_be_a_non_empty_list_of_non_negative_rows(writer, shop, body
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "validation_error"
+
+
+# ---- Idempotency-Key on adjustments ----------------------------------------------------------------------
+
+
+def _adjust(client, body: dict, key: str | None = None, sku: str = "HONEY-300G"):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post(f"/api/v1/stock/{sku}/adjust/", body, format="json", **headers)
+
+
+def test_a_receipt_retried_with_its_idempotency_key_is_counted_once(writer, shop):
+    receipt = {"delta": 25, "reason": "receive", "note": "入荷 PO-7"}
+
+    first = _adjust(writer, receipt, key="po-7-receipt")
+    retried = _adjust(writer, receipt, key="po-7-receipt")  # the client timed out and sent it again
+
+    assert first.status_code == retried.status_code == 200
+    assert retried.json() == first.json() and first.json()["on_hand"] == 35
+    assert retried["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    assert StockLevel.objects.get(sku__code="HONEY-300G").on_hand == 35
+    assert StockMovement.objects.filter(note="入荷 PO-7").count() == 1
+
+
+def test_an_adjustment_key_reused_with_another_body_is_a_422(writer, shop):
+    _adjust(writer, {"delta": 25, "reason": "receive", "note": "入荷 PO-7"}, key="po-7-receipt")
+
+    response = _adjust(writer, {"delta": 1, "reason": "receive", "note": "入荷 PO-7"}, key="po-7-receipt")
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "idempotency_key_reused"
+    assert response.json()["error"]["field"] == "Idempotency-Key"
+    assert StockLevel.objects.get(sku__code="HONEY-300G").on_hand == 35
+
+
+def test_an_adjustment_key_reused_on_another_sku_is_a_422(writer, shop):
+    body = {"delta": 1, "note": "見つかった"}
+    _adjust(writer, body, key="found-1")
+
+    response = _adjust(writer, body, key="found-1", sku="TSHIRT-BLK-M")
+
+    assert response.status_code == 422
+    assert StockLevel.objects.get(sku__code="TSHIRT-BLK-M").on_hand == 10
+
+
+def test_a_refused_adjustment_does_not_burn_its_idempotency_key(writer, shop):
+    channel, skus = shop
+    order = make_order(channel, skus["HONEY-300G"], quantity=4)
+
+    refused = _adjust(writer, {"delta": -7, "note": "lost"}, key="lost-7")
+    from inventory.services import order_deallocate
+
+    order_deallocate(order=order, actor="test")  # the 4 allocated units are free again
+    retried = _adjust(writer, {"delta": -7, "note": "lost"}, key="lost-7")
+
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "negative_stock"
+    assert retried.status_code == 200 and "Idempotent-Replayed" not in retried
+    assert StockLevel.objects.get(sku__code="HONEY-300G").on_hand == 3
+
+
+def test_without_an_idempotency_key_every_adjustment_counts(writer, shop):
+    body = {"delta": 1, "note": "見つかった"}
+
+    _adjust(writer, body)
+    _adjust(writer, body)
+
+    assert StockLevel.objects.get(sku__code="HONEY-300G").on_hand == 12

@@ -1,7 +1,9 @@
 """Webhooks: subscription endpoints, the outbox written with each change, signed delivery to a real receiver
-on loopback, retries with backoff, and the sweep that recovers deliveries a dead worker left behind."""
+on loopback, retries with backoff, the sweep that recovers deliveries a dead worker left behind, and the
+refusal of internal receiver addresses (at subscription and at every delivery)."""
 
 import json
+import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +17,7 @@ from rest_framework.test import APIClient
 from channels.adapters.base import CanonicalAddress, CanonicalLine, CanonicalOrder
 from inventory.services import stock_adjust
 from oms.celery import app as celery_app
+from oms.webhooks import transport
 from oms.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from oms.webhooks.services import (
     deliveries_sweep,
@@ -73,7 +76,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    """A receiver on 127.0.0.1, which production refuses: these tests allow private addresses explicitly."""
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE = True
     server = Receiver()
     yield server
     server.close()
@@ -529,3 +534,242 @@ def test_a_subscription_made_in_the_admin_shows_its_secret_once(admin_client):
         secret
         not in admin_client.get(f"/admin/oms/webhooksubscription/{subscription.pk}/change/").content.decode()
     )
+
+
+# ---- internal addresses ----------------------------------------------------------------------------------
+
+INTERNAL_URLS = [
+    ("http://127.0.0.1:8000/metrics", "loopback"),
+    ("http://localhost:8000/metrics", "loopback"),  # a name: checked on what it resolves to
+    ("http://[::1]:8000/metrics", "loopback"),
+    ("http://[::ffff:127.0.0.1]:8000/metrics", "loopback"),  # IPv4-mapped IPv6
+    ("http://10.0.0.5/hooks", "private"),
+    ("http://172.16.3.4/hooks", "private"),
+    ("http://192.168.1.10/hooks", "private"),
+    ("http://100.64.0.1/hooks", "private"),  # carrier-grade NAT
+    ("http://[fd00::1]/hooks", "private"),
+    ("http://169.254.169.254/latest/meta-data/", "link-local"),  # cloud metadata
+    ("http://[fe80::1]/hooks", "link-local"),
+    ("http://224.0.0.1/hooks", "multicast"),
+    ("http://[ff02::1]/hooks", "multicast"),
+    ("http://240.0.0.1/hooks", "reserved"),
+    ("http://0.0.0.0:8000/hooks", "unspecified"),
+    ("http://[::]:8000/hooks", "unspecified"),
+]
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """Names the webhook transport resolves, and to what: {"hooks.example.jp": "127.0.0.1"} (no real DNS)."""
+    answers: dict[str, str] = {}
+    resolve = transport._resolve
+
+    def fake(host, port):
+        if host in answers:
+            family = socket.AF_INET6 if ":" in answers[host] else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+        return resolve(host, port)
+
+    monkeypatch.setattr(transport, "_resolve", fake)
+    return answers
+
+
+@pytest.mark.parametrize(("url", "kind"), INTERNAL_URLS)
+def test_a_subscription_to_an_internal_address_is_refused(admin_api, url, kind):
+    response = admin_api.post("/api/v1/webhooks/", {"url": url, "events": ["order.created"]}, format="json")
+
+    assert response.status_code == 400, response.json()
+    error = response.json()["error"]
+    assert (error["field"], error["details"][0]["code"]) == ("url", "address_not_public")
+    assert f"a {kind} address" in error["message"]
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_a_name_resolving_to_a_private_address_is_refused(admin_api, dns):
+    dns["erp.example.jp"] = "10.1.2.3"
+
+    response = admin_api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://erp.example.jp/hooks", "events": ["order.created"]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        "erp.example.jp resolves to 10.1.2.3, a private address; webhooks can only be sent to public addresses."
+    )
+
+
+def test_a_public_address_and_a_name_that_does_not_resolve_yet_are_accepted(admin_api, dns):
+    dns["erp.example.jp"] = "203.0.114.7"
+
+    public = admin_api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://erp.example.jp/hooks", "events": ["order.created"]},
+        format="json",
+    )
+    unresolved = admin_api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://new-erp.invalid/hooks", "events": ["order.created"]},
+        format="json",
+    )
+
+    assert public.status_code == unresolved.status_code == 201
+
+
+def test_changing_a_url_to_an_internal_address_is_refused(admin_api, dns):
+    dns["erp.example.jp"] = "203.0.114.7"
+    subscription, _secret = subscription_create(
+        url="https://erp.example.jp/hooks", events=["order.created"], actor="test"
+    )
+
+    response = admin_api.patch(
+        f"/api/v1/webhooks/{subscription.pk}/", {"url": "http://127.0.0.1:8000/metrics"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["code"] == "address_not_public"
+    subscription.refresh_from_db()
+    assert subscription.url == "https://erp.example.jp/hooks"
+
+
+def test_the_admin_refuses_an_internal_address(admin_client):
+    response = admin_client.post(
+        "/admin/oms/webhooksubscription/add/",
+        {"name": "x", "url": "http://169.254.169.254/latest/", "events": ["order.created"], "active": "on"},
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "address_not_public" in [
+        e.code for e in response.context["adminform"].form.errors.as_data()["url"]
+    ]
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_the_internal_server_that_was_subscribed_is_never_contacted_nor_shown(
+    shop, subscribe, receiver, settings, admin_api
+):
+    """The review's case: a subscription to an internal server (made before the check, or while it was
+    allowed) no longer makes the OMS fetch it and show its answer."""
+    channel, skus = shop
+    subscription = subscribe("order.held")
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE = False
+    order_hold_add(order=make_order(channel, skus["HONEY-300G"]), code="remarks", actor="test")
+    delivery = WebhookDelivery.objects.get()
+
+    outcome = delivery_attempt(delivery_id=delivery.pk, expected_attempts=0)
+
+    listed = admin_api.get(f"/api/v1/webhooks/{subscription.pk}/deliveries/").json()["results"]
+    [attempt] = listed[0]["attempt_log"]
+    assert receiver.requests == []
+    assert outcome.status == "retry"  # a failed attempt like any other: the URL may be corrected meanwhile
+    assert (attempt["status_code"], attempt["response_body"]) == (None, "")
+    assert attempt["error"].startswith("refused: 127.0.0.1 is a loopback address")
+    assert listed[0]["last_error"] == attempt["error"]
+
+
+def test_a_name_that_resolves_elsewhere_at_delivery_time_is_refused(shop, receiver, settings, dns):
+    """DNS rebinding: public when subscribed, loopback when delivered. The address connected to is checked."""
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE = False
+    channel, skus = shop
+    port = receiver.server.server_address[1]
+    dns["hooks.example.jp"] = "203.0.114.7"
+    subscription_create(url=f"http://hooks.example.jp:{port}/hooks", events=["order.held"], actor="test")
+    order_hold_add(order=make_order(channel, skus["HONEY-300G"]), code="remarks", actor="test")
+    dns["hooks.example.jp"] = "127.0.0.1"
+
+    outcome = delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk, expected_attempts=0)
+
+    attempt = WebhookAttempt.objects.get()
+    assert outcome.status == "retry" and receiver.requests == []
+    assert attempt.error.startswith("refused: hooks.example.jp (127.0.0.1) is a loopback address")
+
+
+def test_a_delivery_connects_to_the_address_it_checked(shop, subscribe, receiver, dns):
+    """The name is resolved once, by the check, and that address is the one connected to (the system's DNS
+    does not know the name at all); the request still names the host."""
+    channel, skus = shop
+    port = receiver.server.server_address[1]
+    dns["receiver.invalid"] = "127.0.0.1"
+    subscribe("order.held", url=f"http://receiver.invalid:{port}/hooks")
+    order_hold_add(order=make_order(channel, skus["HONEY-300G"]), code="remarks", actor="test")
+
+    outcome = delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk, expected_attempts=0)
+
+    assert outcome.status == "delivered"
+    assert receiver.requests[0]["headers"]["Host"] == f"receiver.invalid:{port}"
+    assert receiver.requests[0]["verified"]
+
+
+class StallingReceiver:
+    """Answers 200 with a body far longer than is kept, sends its first 64 KB and then stalls until closed."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(50_000_000))
+                self.end_headers()
+                try:
+                    self.wfile.write(("<p>内部の秘密</p>" * 5000).encode()[:65536])
+                    self.wfile.flush()
+                except OSError:
+                    return
+                receiver.release.wait(10)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_only_the_start_of_a_long_answer_is_read(shop, settings):
+    """Reading the whole 50 MB (or waiting for it) would run into the 1 s read timeout and lose the status."""
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE = True
+    settings.OMS_WEBHOOK_READ_TIMEOUT = 1.0
+    stalling = StallingReceiver()
+    try:
+        channel, skus = shop
+        subscription_create(url=stalling.url, events=["order.held"], actor="test")
+        order_hold_add(order=make_order(channel, skus["HONEY-300G"]), code="remarks", actor="test")
+
+        outcome = delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk, expected_attempts=0)
+    finally:
+        stalling.close()
+
+    attempt = WebhookAttempt.objects.get()
+    assert outcome.status == "delivered" and attempt.error == ""
+    assert len(attempt.response_body) == 2000
+    assert attempt.response_body.startswith("<p>内部の秘密</p>") and "\ufffd" not in attempt.response_body
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("::ffff:10.0.0.1", "private"),
+        ("::ffff:169.254.169.254", "link-local"),
+        ("2002:7f00:1::", "loopback"),  # 6to4 carrying 127.0.0.1
+        ("fec0::1", "private"),  # site-local (deprecated)
+        ("255.255.255.255", "reserved"),
+        ("8.8.8.8", None),
+        ("2001:4860:4860::8888", None),
+        ("::ffff:8.8.8.8", None),
+    ],
+)
+def test_address_kinds(address, kind):
+    import ipaddress
+
+    assert transport.address_kind(ipaddress.ip_address(address)) == kind
