@@ -15,11 +15,13 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from channels.adapters.base import CanonicalOrder
 from channels.models import Channel, Listing
 from inventory.services import (
     InsufficientStock,
+    StockError,
     allocation_request,
     order_allocate,
     order_deallocate,
@@ -37,6 +39,9 @@ from orders.rules import apply_rules, rules_for
 from orders.services import (
     CONFIRMED,
     event_record,
+    insufficient_stock_message,
+    order_hold_resolve,
+    order_refresh_status,
     order_status_change,
     status_for_holds,
 )
@@ -181,7 +186,10 @@ def intake_holds(facts: CheckFacts, rules=None) -> tuple[dict[str, tuple[str, di
     the print date of a far-future order. Stock and merge candidates are judged separately."""
     verdict = run_checks(facts, today=timezone.localdate())
     rules = rules_for(facts.channel_id) if rules is None else rules
-    return apply_rules(verdict.holds, rules, remarks=facts.remarks), verdict.print_on
+    held = apply_rules(verdict.holds, rules, remarks=facts.remarks)
+    if "unknown_sku" in verdict.holds:  # a line without a SKU cannot be allocated: no rule lets it pass
+        held["unknown_sku"] = verdict.holds["unknown_sku"]
+    return held, verdict.print_on
 
 
 def _merge_partners(order: Order) -> list[Order]:
@@ -221,10 +229,6 @@ def _add_hold(order: Order, code: str, actor: str, message: str = "", suggestion
     webhooks.emit("order.held", lambda: order_held_payload(order, code=code, message=message))
 
 
-def _shortage_message(shortage: InsufficientStock) -> str:
-    return f"{hold_code('insufficient_stock').message}: {shortage}"
-
-
 def _status_after_checks(codes: set[str], print_on: date | None) -> str:
     """The waiting status for these holds; with none, 印刷日待ち until a far-future order's print date."""
     target = status_for_holds(codes)
@@ -233,21 +237,70 @@ def _status_after_checks(codes: set[str], print_on: date | None) -> str:
     return target
 
 
+def order_lines_link(*, order: Order, lines: list[OrderLine], actor: str) -> None:
+    """Give the lines imported without a SKU the SKU the channel now lists their item under (a listing links
+    a shop's item to our SKU; it may have been added after the order came in). Updates `lines` in place.
+    Caller holds the order's transaction."""
+    unlinked = [line for line in lines if line.sku_id is None and line.external_item_id]
+    if not unlinked:
+        return
+    # external_item_id is "item:variant" (or "item"); an item id may itself contain ":", so every prefix
+    # before a ":" is a candidate and the listing's own item:variant must equal the whole id.
+    candidates = set()
+    for line in unlinked:
+        text = line.external_item_id
+        candidates.add(text)
+        candidates.update(text[:i] for i, char in enumerate(text) if char == ":")
+    listed = {
+        f"{item}:{variant}" if variant else item: (sku_id, code)
+        for item, variant, sku_id, code in Listing.objects.filter(
+            channel_id=order.channel_id, external_item_id__in=sorted(candidates)
+        ).values_list("external_item_id", "external_variant_id", "sku_id", "sku__code")
+    }
+    for line in unlinked:
+        if line.external_item_id not in listed:
+            continue
+        line.sku_id, code = listed[line.external_item_id]
+        OrderLine.objects.filter(pk=line.pk, sku__isnull=True).update(sku_id=line.sku_id)
+        event_record(
+            order=order,
+            kind="edited",
+            actor=actor,
+            message=f"出品情報から SKU を紐付けました: {line.name} → {code}",
+            before={"sku": None, "line": line.external_item_id},
+            after={"sku": code, "line": line.external_item_id},
+        )
+
+
+def _holds_refresh(order: Order, wanted: dict[str, tuple[str, dict | None]]) -> None:
+    """An active hold that the checks call for again gets their current message and one-click fix: the
+    reason may have changed since it was raised (another wrong date, another postal code)."""
+    for hold in order.holds.filter(code__in=list(wanted), resolved_at__isnull=True):
+        message, suggestion = wanted[hold.code]
+        message = message or hold_code(hold.code).message
+        if (hold.message, hold.suggestion) != (message, suggestion):
+            hold.message, hold.suggestion = message, suggestion
+            hold.save(update_fields=["message", "suggestion"])
+
+
 def order_evaluate(*, order: Order, actor: str) -> None:
-    """Run the intake checks on an order that is not printed yet: allocate stock, add the holds that apply,
-    clear the ones whose reason has gone, and set the status the holds call for. Caller holds the order's
-    transaction. A hold a person released is not raised again, except those about facts (stock, SKU, payment)."""
+    """Run the intake checks on an order that is not printed yet: link lines to SKUs through listings added
+    since, allocate stock, add the holds that apply, bring the message and fix of those still active up to
+    date, clear the ones whose reason has gone, and set the status the holds call for. Caller holds the
+    order's transaction. A hold a person released is not raised again, except those about facts (stock, SKU,
+    payment)."""
     holds = list(order.holds.values_list("code", "resolved_at", "released_by_person"))
     active = {code for code, resolved_at, _person in holds if resolved_at is None}
     accepted = {code for code, _resolved, person in holds if person} - FACT_HOLDS
     lines = list(order.lines.all())
+    order_lines_link(order=order, lines=lines, actor=actor)
     facts = _facts(order, lines, list(order.ship_tos.all()))
     wanted, print_on = intake_holds(facts)
     if not facts.unknown_sku and any(line.allocated_quantity < line.quantity for line in lines):
         try:
             order_allocate(order=order, actor=actor)
         except InsufficientStock as shortage:
-            wanted["insufficient_stock"] = (_shortage_message(shortage), None)
+            wanted["insufficient_stock"] = (insufficient_stock_message(shortage), None)
     partners = _merge_partners(order)
     if partners:
         wanted["merge_candidate"] = ("", None)
@@ -255,6 +308,7 @@ def order_evaluate(*, order: Order, actor: str) -> None:
     for code, (message, suggestion) in wanted.items():
         if code not in active:
             _add_hold(order, code, actor, message, suggestion)
+    _holds_refresh(order, {code: value for code, value in wanted.items() if code in active})
     cleared = active - wanted.keys()
     for code in sorted(cleared):
         order.holds.filter(code=code, resolved_at__isnull=True).update(resolved_at=timezone.now())
@@ -305,7 +359,7 @@ def _create_many(channel: Channel, items: list[tuple[CanonicalOrder, object]], a
         if not facts.unknown_sku and not canonical.cancelled:
             requests.append(allocation_request(order=order, lines=lines_of[order.pk], sku_codes=codes))
     for order_pk, shortage in stock_allocate_many(requests=requests, actor=actor).items():
-        wanted[order_pk]["insufficient_stock"] = (_shortage_message(shortage), None)
+        wanted[order_pk]["insufficient_stock"] = (insufficient_stock_message(shortage), None)
     partners = _batch_merge_candidates(channel, orders, wanted, actor)
 
     holds, events, by_status = [], [], {}
@@ -533,3 +587,57 @@ def orders_allocate_waiting(*, limit: int = 500) -> int:
             order_evaluate(order=order, actor="system")
             moved += order.status != S.AWAITING_STOCK
     return moved
+
+
+class HoldReleaseRefused(Exception):
+    """The hold is about a fact that still holds (a line without a SKU, stock short, no payment): a person
+    cannot accept it away. The message says what to do instead."""
+
+
+def _release_refusal(order: Order, code: str, actor: str) -> str | None:
+    """Why a person cannot release this fact hold now, or None once its fact is gone. Links lines to SKUs
+    and allocates on the way, so a release that goes ahead finds the stock reserved."""
+    if code == "unknown_sku":
+        lines = list(order.lines.order_by("pk"))
+        order_lines_link(order=order, lines=lines, actor=actor)
+        unlinked = [line for line in lines if line.sku_id is None]
+        if unlinked:
+            names = "、".join(f"「{line.name}」({line.external_item_id})" for line in unlinked)
+            return _(
+                "This hold cannot be released while a line is not linked to a SKU: %(lines)s. Link the "
+                "shop's item to a SKU (add the listing to the channel) first; releasing then allocates the "
+                "stock and the order moves on."
+            ) % {"lines": names}
+    if code == "insufficient_stock":
+        try:
+            order_allocate(order=order, actor=actor)
+        except InsufficientStock as shortage:
+            return _(
+                "This hold cannot be released while stock is short (%(shortage)s). The order is allocated "
+                "and moves on by itself when stock arrives; or split off the unallocated part."
+            ) % {"shortage": shortage}
+        except StockError as error:
+            return str(error)
+    if code == "payment_pending":
+        return _("This hold cannot be released: mark the order paid once the payment has arrived.")
+    return None
+
+
+@transaction.atomic
+def order_hold_release(*, hold: Hold, actor: str, user=None) -> Order:
+    """A person releases a hold on the order slip (確認済み・解除) and the order moves to the status its other
+    holds call for (orders.services.order_refresh_status).
+
+    A hold about a fact is checked again instead of accepted: unknown_sku is refused (HoldReleaseRefused,
+    naming the lines) while a line has no SKU, and once every line is linked the release allocates, so the
+    order goes to 印刷待ち or, stock short, 引当待ち; insufficient_stock is refused while stock is short;
+    payment_pending is refused (入金確認 clears it). Releasing a released hold changes nothing."""
+    order = Order.objects.select_for_update().get(pk=hold.order_id)
+    hold = Hold.objects.get(pk=hold.pk)
+    if hold.resolved_at is not None:
+        return order
+    refusal = _release_refusal(order, hold.code, actor) if hold.code in FACT_HOLDS else None
+    if refusal:
+        raise HoldReleaseRefused(refusal)
+    order_hold_resolve(hold=hold, actor=actor, user=user)
+    return order_refresh_status(order=order, actor=actor)

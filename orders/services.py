@@ -1,13 +1,15 @@
 """Order writes: status changes along allowed transitions, holds, audit events. Each call is one transaction."""
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from inventory.services import InsufficientStock, order_allocate
 from oms import webhooks
 from oms.webhooks.payloads import order_held_payload
 from orders.holds import STATUS_PRECEDENCE, hold_code
-from orders.models import Hold, Order, OrderEvent, OrderStatus
+from orders.models import Hold, Order, OrderEvent, OrderLine, OrderStatus
 
 S = OrderStatus
 _WAITING = {S.NEW, S.ON_HOLD, S.AWAITING_STOCK, S.AWAITING_PAYMENT, S.SCHEDULED, S.READY}
@@ -21,6 +23,9 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     S.CANCELLED: set(),
 }
 ALLOWED_TRANSITIONS[S.READY] |= {S.PRINTED}
+# 印刷待ち (and 印刷日待ち, which becomes 印刷待ち on its day) promise that the goods are reserved: picking lists,
+# labels and shipping all follow. An order gets there only with every line linked to a SKU and allocated.
+STOCKED = {S.READY, S.SCHEDULED}
 
 
 class IllegalStatusTransition(Exception):
@@ -32,6 +37,31 @@ class IllegalStatusTransition(Exception):
             _("Order %(order)s cannot change from %(from)s to %(to)s.")
             % {"order": order.external_id, "from": S(order.status).label, "to": S(to_status).label}
         )
+
+
+class OrderNotAllocated(IllegalStatusTransition):
+    """The order has a line without a SKU or with units not allocated, so it cannot be 印刷待ち/印刷日待ち."""
+
+    def __init__(self, order: Order, to_status: str):
+        self.from_status, self.to_status = order.status, to_status
+        Exception.__init__(
+            self,
+            _(
+                "Order %(order)s cannot change to %(to)s: not every line is linked to a SKU and allocated "
+                "(unknown SKU or not enough stock)."
+            )
+            % {"order": order.external_id, "to": S(to_status).label},
+        )
+
+
+def order_lines_unallocated(*, order: Order) -> list[OrderLine]:
+    """The order's lines that hold it back from 印刷待ち: not linked to a SKU, or not fully allocated (a line
+    already shipped no longer needs its allocation)."""
+    return list(
+        order.lines.filter(
+            Q(sku__isnull=True) | Q(allocated_quantity__lt=F("quantity"), shipped_quantity=0)
+        ).order_by("pk")
+    )
 
 
 def event_record(
@@ -51,7 +81,9 @@ def _locked(order: Order) -> Order:
 
 @transaction.atomic
 def order_status_change(*, order: Order, to_status: str, actor: str, note: str = "") -> Order:
-    """Move the order to `to_status`; raises IllegalStatusTransition when the workflow does not allow it.
+    """Move the order to `to_status`; raises IllegalStatusTransition when the workflow does not allow it, and
+    OrderNotAllocated (one of them) for 印刷待ち/印刷日待ち while a line has no SKU or no allocation: whoever
+    asks (API, bulk action, a released hold), an order is never offered for picking with nothing reserved.
 
     Locks the order row, so two concurrent changes are applied one after the other."""
     order = _locked(order)
@@ -59,6 +91,8 @@ def order_status_change(*, order: Order, to_status: str, actor: str, note: str =
         return order
     if to_status not in ALLOWED_TRANSITIONS.get(order.status, set()):
         raise IllegalStatusTransition(order, to_status)
+    if to_status in STOCKED and order_lines_unallocated(order=order):
+        raise OrderNotAllocated(order, to_status)
     before = order.status
     order.status = to_status
     Order.objects.filter(pk=order.pk).update(status=to_status, updated_at=timezone.now())
@@ -124,12 +158,51 @@ def status_for_holds(codes: set[str]) -> str:
     return S.READY
 
 
+def insufficient_stock_message(shortage: InsufficientStock) -> str:
+    """The insufficient_stock hold's message: what is short, per SKU."""
+    return f"{hold_code('insufficient_stock').message}: {shortage}"
+
+
+def _stock_facts_hold(order: Order, actor: str) -> None:
+    """Stock is a fact, not something a person accepts (like ネクストエンジン, where a line without a product
+    in the master cannot be allocated): lines without a SKU keep, or get back, the unknown_sku hold; linked
+    lines not fully allocated are allocated now, or get the insufficient_stock hold. An allocation made here
+    makes an open insufficient_stock hold stale, so it is resolved. Caller holds the order's row lock."""
+    lines = order_lines_unallocated(order=order)
+    if not lines:
+        return
+    if any(line.sku_id is None for line in lines):
+        order_hold_add(order=order, code="unknown_sku", actor=actor)
+        return
+    try:
+        order_allocate(order=order, actor=actor)
+    except InsufficientStock as shortage:
+        order_hold_add(
+            order=order, code="insufficient_stock", actor=actor, message=insufficient_stock_message(shortage)
+        )
+        return
+    stale = order.holds.filter(code="insufficient_stock", resolved_at__isnull=True)
+    if stale.update(resolved_at=timezone.now()):
+        event_record(
+            order=order,
+            kind="hold_resolved",
+            actor=actor,
+            message=hold_code("insufficient_stock").message,
+            before={"hold": "insufficient_stock"},
+        )
+
+
 @transaction.atomic
 def order_refresh_status(*, order: Order, actor: str) -> Order:
-    """Put an order that has not been printed yet into the status its active holds call for."""
+    """Put an order that has not been printed yet into the status its active holds call for.
+
+    Before that, the order's stock is made to agree with it (see _stock_facts_hold): releasing every hold a
+    person may release moves an order with an unlinked line to 確認待ち (unknown_sku), and one whose stock is
+    short to 引当待ち, never to 印刷待ち with nothing reserved."""
     order = _locked(order)
     if order.status not in _WAITING:
         return order
+    _stock_facts_hold(order, actor)
     codes = set(order.holds.filter(resolved_at__isnull=True).values_list("code", flat=True))
     target = status_for_holds(codes)
     if order.status == S.SCHEDULED and target == S.READY:

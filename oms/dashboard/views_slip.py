@@ -8,7 +8,6 @@ edit forms are htmx fragments that reload the slip once saved.
 import json
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,12 +31,13 @@ from orders.editing import (
     orders_merge,
     ship_to_update,
 )
+from orders.intake import HoldReleaseRefused, order_hold_release
 from orders.models import Hold, Order, OrderStatus, PaymentMethod, ShipTo
-from orders.services import IllegalStatusTransition, order_hold_resolve, order_refresh_status
+from orders.services import IllegalStatusTransition
 from shipping.labels.history import order_timeline
 
 PREPAID = {PaymentMethod.BANK_TRANSFER, PaymentMethod.CONVENIENCE_STORE}
-REFUSALS = (EditRefused, IllegalStatusTransition)
+REFUSALS = (EditRefused, IllegalStatusTransition, HoldReleaseRefused)
 
 
 def _actor(request) -> str:
@@ -226,15 +226,15 @@ def _run(request, order_pk: int, action, success: str):
 @capability_required("holds_release")
 def hold_release(request, pk: int, hold_pk: int):
     """A person accepts the order as it is: the hold is released and the order moves on if nothing else
-    holds it."""
+    holds it. A hold about a fact (a line without a SKU, stock, payment) is checked again instead, and its
+    refusal is shown as a message (orders.intake.order_hold_release)."""
     hold = get_object_or_404(Hold.objects.select_related("order"), pk=hold_pk, order_id=pk)
-
-    @transaction.atomic
-    def release():
-        order_hold_resolve(hold=hold, actor=_actor(request), user=request.user)
-        order_refresh_status(order=hold.order, actor=_actor(request))
-
-    return _run(request, pk, release, _("The hold was released."))
+    return _run(
+        request,
+        pk,
+        lambda: order_hold_release(hold=hold, actor=_actor(request), user=request.user),
+        _("The hold was released."),
+    )
 
 
 @require_POST

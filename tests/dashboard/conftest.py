@@ -50,7 +50,7 @@ def import_order(channel, **changes):
 
 
 # The postal code of 千代田区, 東京都 written with an address in 大阪市北区: the address check holds the order
-# with a one-click fix that writes 東京都 / 千代田区.
+# with a one-click fix that writes 梅田's postal code, 530-0001 (the address is consistent; the code is not).
 MISMATCHED_ADDRESS = CanonicalAddress(
     name="山田 太郎",
     kana="ヤマダ タロウ",

@@ -42,8 +42,8 @@ def test_the_one_click_fix_writes_the_suggestion_and_releases_the_hold(login, mi
         reverse("dashboard:hold_fix", args=[mismatched_order.pk, hold.pk]), follow=True
     )
 
-    ship_to = mismatched_order.ship_tos.get()
-    assert (ship_to.prefecture, ship_to.city) == ("東京都", "千代田区")
+    ship_to = mismatched_order.ship_tos.get()  # 梅田 is in 大阪市北区: the postal code was the typo
+    assert (ship_to.postal_code, ship_to.prefecture, ship_to.city) == ("530-0001", "大阪府", "大阪市北区")
     hold.refresh_from_db()
     assert hold.resolved_at is not None
     assert Order.objects.get(pk=mismatched_order.pk).status == S.READY

