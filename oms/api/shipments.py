@@ -1,5 +1,7 @@
 """3PL endpoints: ready orders with what a label needs, claiming a batch, releasing it, posting tracking numbers."""
 
+from datetime import timedelta
+
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -221,11 +223,24 @@ class ParcelSerializer(serializers.Serializer):
         return number
 
 
+SHIPPED_AT_CLOCK_SKEW = timedelta(minutes=10)
+
+
 class ShipRequestSerializer(serializers.Serializer):
     parcels = ParcelSerializer(many=True, allow_empty=False, max_length=50, help_text="One entry per parcel.")
     shipped_at = serializers.DateTimeField(
-        required=False, help_text="When it left the warehouse; default now."
+        required=False, help_text="When it left the warehouse; default now. Not more than 10 minutes ahead."
     )
+
+    def validate_shipped_at(self, value):
+        # the shop is told "shipped" now and the buyer's mail says so: a parcel cannot have left in the future
+        # (a few minutes allow for the caller's clock)
+        if value > timezone.now() + SHIPPED_AT_CLOCK_SKEW:
+            raise exceptions.ValidationError(
+                _("shipped_at is in the future; give the time the parcel left the warehouse."),
+                code="in_future",
+            )
+        return value
 
     def validate_parcels(self, parcels):
         numbers = [parcel["tracking_number"] for parcel in parcels]

@@ -406,6 +406,24 @@ def test_a_tracking_number_of_another_orders_parcel_is_refused(warehouse_a, shop
     assert later.status_code == 201
 
 
+def test_a_shipped_at_in_the_future_is_refused(warehouse_a, shop):
+    [order] = ready_orders(shop, 1)
+    body = {
+        "parcels": [{"carrier": "yamato", "tracking_number": NUMBERS[0]}],
+        "shipped_at": "2030-01-01T00:00:00+09:00",
+    }
+
+    response = warehouse_a.post(f"/api/v1/orders/{order.pk}/shipments/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0] == {
+        "field": "shipped_at",
+        "code": "in_future",
+        "message": "shipped_at is in the future; give the time the parcel left the warehouse.",
+    }
+    assert Order.objects.get(pk=order.pk).status == "ready"
+
+
 def test_a_taken_tracking_number_is_explained_in_japanese(make_client, shop):
     japanese = make_client("shipments:write", language="ja")
     first, second = ready_orders(shop, 2)
