@@ -26,7 +26,7 @@ from orders.services import (
     order_status_change,
 )
 from shipping.labels import label_orders, labels_export
-from shipping.models import PickingBatch
+from shipping.models import Carrier, PickingBatch
 from shipping.pdf.picking_list import picking_list_pdf
 from shipping.picking import PickingRefused, picking_batch_create
 
@@ -62,13 +62,22 @@ def bulk_job_start(
     *, kind: str, user, order_ids: list[int] | None, params: dict | None = None, language: str = ""
 ) -> BulkJob:
     """Record the job and enqueue its task once the record is committed. `order_ids` None means every order
-    the action applies to (only the label export of all waiting orders uses it)."""
+    the action applies to (only the label export of all waiting orders uses it).
+
+    Raises BulkRefused, and records nothing, for the label export of all waiting orders when none waits for
+    that carrier: the job would only end in an empty file. (Ticked orders get a job, which names the reason
+    each one is left out.)"""
     params = params or {}
     if order_ids is not None:
         order_ids = sorted(set(order_ids))
         total = len(order_ids)
     elif kind == Kind.LABELS:
         total = label_orders(carrier=params["carrier"]).count()
+        if not total:
+            raise BulkRefused(
+                _("No order is waiting for shipment with %(carrier)s.")
+                % {"carrier": _carrier_name(params["carrier"])}
+            )
     else:
         raise ValueError(f"{kind} needs the orders to act on")
     job = BulkJob.objects.create(
@@ -270,6 +279,10 @@ def _run_labels(job: BulkJob, actor: str) -> None:
         name=f"labels-{carrier}-{timezone.localdate():%Y%m%d}-{job.pk}.csv",
         content_type=CSV,
     )
+
+
+def _carrier_name(code: str) -> str:
+    return str(Carrier.Code(code).label) if code in Carrier.Code.values else code
 
 
 RUNNERS: dict[str, Callable[[BulkJob, str], None]] = {

@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import jaconv
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Replace, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from channels.models import Channel, ChannelAlert, Listing, QuarantinedPayload
 from inventory.models import Allocation
 from notifications.models import OutboundMail
+from oms.actors import SYSTEM
 from orders.models import Hold, Order, OrderEvent, OrderLine, OrderStatus, ShipTo
 from shipping.models import Shipment
 
@@ -187,24 +190,49 @@ def phone_digits(expression):
     return Replace(Replace(expression, Value("-"), Value("")), Value(" "), Value(""))
 
 
+# The spaces people put between family and given name, or leave out: half width and 全角 (U+3000).
+NAME_SPACES = (" ", "\u3000")
+
+
+def without_spaces(expression):
+    """A name or kana column without its spaces ("山崎　凛" -> "山崎凛"), so a search matches however the shop
+    and the person searching spaced the name. On PostgreSQL a trigram index on UPPER() of exactly this
+    expression serves the search: `UPPER(REPLACE(REPLACE(col, ' ', ''), '　', '')::text) gin_trgm_ops`."""
+    for space in NAME_SPACES:
+        expression = Replace(expression, Value(space), Value(""))
+    return expression
+
+
+def _spaceless(term: str) -> str:
+    return "".join(term.split())  # str.split() splits on U+3000 too
+
+
 _NOT_DIGITS = re.compile(r"\D")
 
 
 def _search_ids(term: str) -> QuerySet:
     """The ids of the orders one search box term finds, as one UNION of index-backed lookups: order number,
-    buyer and ship-to name or kana (hiragana finds katakana), e-mail, phone (any hyphenation, full-width
-    digits too), SKU code, tracking number."""
+    buyer and ship-to name or kana (hiragana finds katakana; spaces, half or full width, do not matter:
+    「山崎凛」 and 「山崎 凛」 find 「山崎　凛」), e-mail, phone (any hyphenation, full-width digits too), SKU
+    code, tracking number."""
     text = jaconv.z2h(term, kana=False, ascii=True, digit=True).strip()
-    kana = jaconv.hira2kata(jaconv.h2z(term, kana=True, ascii=False, digit=False)).strip()
+    name = _spaceless(term)
+    kana = _spaceless(jaconv.hira2kata(jaconv.h2z(term, kana=True, ascii=False, digit=False)))
     digits = _NOT_DIGITS.sub("", text)
     orders = Order.objects.order_by()
     ship_tos = ShipTo.objects.order_by()
+
+    def spaceless_match(queryset: QuerySet, column: str, value: str, key: str) -> QuerySet:
+        return (
+            queryset.alias(spaceless=without_spaces(F(column))).filter(spaceless__icontains=value).values(key)
+        )
+
     branches = [
         orders.filter(external_id__icontains=text).values("pk"),
-        orders.filter(buyer_name__icontains=term).values("pk"),
-        orders.filter(buyer_kana__icontains=kana).values("pk"),
-        ship_tos.filter(name__icontains=term).values("order_id"),
-        ship_tos.filter(kana__icontains=kana).values("order_id"),
+        spaceless_match(orders, "buyer_name", name, "pk"),
+        spaceless_match(orders, "buyer_kana", kana, "pk"),
+        spaceless_match(ship_tos, "name", name, "order_id"),
+        spaceless_match(ship_tos, "kana", kana, "order_id"),
         OrderLine.objects.order_by().filter(sku__code=text.upper()).values("order_id"),
         Shipment.objects.order_by().filter(tracking_number__in={text, digits} - {""}).values("order_id"),
     ]
@@ -360,3 +388,30 @@ def merge_candidates(*, order: Order) -> list[Order]:
     if order.split_from_id:
         candidates = candidates.exclude(pk=order.split_from_id).exclude(split_from_id=order.split_from_id)
     return list(candidates.order_by("ordered_at", "pk"))
+
+
+# --- who did it -------------------------------------------------------------------------------------
+
+
+def actor_names(*, actors) -> dict[str, str]:
+    """A person-readable name for each audit actor (oms.actors): `user:<username>` -> the user's full name,
+    else the username; `channel:<name>` -> the shop's display name; `api:<key>` and `system` spelled out.
+    Anything else stays as it is. At most two queries, whatever the number of actors."""
+    actors = set(actors)
+    usernames = {actor[5:] for actor in actors if actor.startswith("user:")}
+    channel_names = {actor[8:] for actor in actors if actor.startswith("channel:")}
+    user_model = get_user_model()
+    users = user_model.objects.filter(**{f"{user_model.USERNAME_FIELD}__in": usernames}) if usernames else []
+    shops = Channel.objects.filter(name__in=channel_names) if channel_names else []
+    names = {f"user:{user.get_username()}": user.get_full_name() or user.get_username() for user in users}
+    names |= {f"channel:{shop.name}": str(shop) for shop in shops}
+    for actor in actors - names.keys():
+        if actor == SYSTEM:
+            names[actor] = _("System")
+        elif actor.startswith("api:"):
+            names[actor] = _("API key %(name)s") % {"name": actor[4:]}
+        elif actor.startswith("user:"):  # a user deleted since
+            names[actor] = actor[5:]
+        else:
+            names[actor] = actor
+    return names

@@ -15,8 +15,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from oms.dashboard import selectors_fulfilment
-from oms.dashboard.bulk import bulk_job_start
+from oms.dashboard import selectors, selectors_fulfilment
+from oms.dashboard.bulk import BulkRefused, bulk_job_start
 from oms.dashboard.forms_fulfilment import LabelExportForm, PickingForm, ScanForm, TrackingUploadForm
 from oms.dashboard.kept_files import upload_forget, upload_get, upload_keep
 from oms.models import BulkJob
@@ -53,12 +53,19 @@ def _refuse(request, form) -> HttpResponse:
 @require_GET
 @capability_required("fulfilment")
 def fulfilment(request):
+    batches = list(selectors_fulfilment.recent_batches())
+    label_exports = list(selectors_fulfilment.recent_label_exports())
+    names = selectors.actor_names(actors={row.actor for row in [*batches, *label_exports]})
+    for row in [*batches, *label_exports]:
+        row.actor_name = names[row.actor]
     context = {
         "queues": selectors_fulfilment.carrier_queues(),
-        "batches": list(selectors_fulfilment.recent_batches()),
-        "label_exports": list(selectors_fulfilment.recent_label_exports()),
+        "batches": batches,
+        "label_exports": label_exports,
         "picking_form": PickingForm(),
-        "labels_form": LabelExportForm(),
+        # Both forms have a carrier field: the second one's ids get a prefix so the page's ids stay unique
+        # (its field names, which the POST reads, do not change).
+        "labels_form": LabelExportForm(auto_id="id_labels_%s"),
         "new_batch": request.GET.get("batch", ""),
     }
     return render(request, "dashboard/fulfilment/index.html", context)
@@ -121,13 +128,17 @@ def labels_export_start(request):
     form = LabelExportForm(request.POST)
     if not form.is_valid():
         return _refuse(request, form)
-    job = bulk_job_start(
-        kind=BulkJob.Kind.LABELS,
-        user=request.user,
-        order_ids=None,
-        params={"carrier": form.cleaned_data["carrier"]},
-        language=get_language() or "",
-    )
+    try:
+        job = bulk_job_start(
+            kind=BulkJob.Kind.LABELS,
+            user=request.user,
+            order_ids=None,
+            params={"carrier": form.cleaned_data["carrier"]},
+            language=get_language() or "",
+        )
+    except BulkRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("dashboard:fulfilment")
     return redirect("dashboard:bulk_job", job_pk=job.pk)
 
 

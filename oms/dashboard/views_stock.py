@@ -4,6 +4,8 @@ adjustments with a reason; the stock count CSV import with a preview.
 Everyone with the order list may look; only the warehouse (and administrators) change stock.
 """
 
+import unicodedata
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -52,12 +54,16 @@ def stock(request):
 def stock_adjust_view(request):
     """Add or remove units with a reason; a change that would take stock below zero or below what orders
     hold is refused with the service's message."""
-    form = StockAdjustForm(request.POST)
+    data = request.POST.copy()
+    # A code typed in full width (ＴＳＨＩＲＴ－ＢＬＫ－Ｓ, as a Japanese IME leaves it) is the SKU's code, as in
+    # the stock count CSV (stock_counts): fold it to half width before the form looks it up.
+    data["sku"] = unicodedata.normalize("NFKC", data.get("sku", ""))
+    form = StockAdjustForm(data)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect(f"{reverse('dashboard:stock')}?{urlencode({'sku': request.POST.get('sku', '')})}")
+        return redirect(f"{reverse('dashboard:stock')}?{urlencode({'sku': data['sku']})}")
     data = form.cleaned_data
     sku = data["sku"]
     try:

@@ -1,6 +1,7 @@
 """The warehouse pages: picking batches and their PDFs, label export, 検品 scanning, tracking import."""
 
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -105,7 +106,39 @@ def test_the_page_lists_the_recent_label_exports(login, shop):
     assert "最近の送り状データ出力" in page
     row = page.split(f'<tr data-export="{export.record.pk}">')[1].split("</tr>")[0]
     cells = [cell.split(">", 1)[1] for cell in row.split("</td>")[:-1]]
-    assert cells[1:] == ["ヤマト運輸", "user:warehouse-user", "1", "1"]
+    assert cells[1:] == ["ヤマト運輸", "warehouse-user", "1", "1"]  # who: the user, not the audit key
+    assert '<td title="user:warehouse-user">' in row
+
+
+def test_label_export_with_no_order_waiting_for_the_carrier_says_so_and_makes_no_job(login, shop):
+    import_order(shop, external_id="R-LABEL")  # waits for ヤマト運輸, not 佐川急便
+
+    response = login("warehouse").post(reverse("dashboard:labels_export"), {"carrier": "sagawa"}, follow=True)
+
+    assert not BulkJob.objects.exists()
+    assert response.redirect_chain[-1][0] == reverse("dashboard:fulfilment")
+    assert messages_of(response) == ["佐川急便で出荷を待つ注文はありません。"]  # after the ja.po merge
+
+
+def test_the_picking_batches_name_who_made_them(login, clean_order, users):
+    from shipping.picking import picking_batch_create
+
+    users["warehouse"].last_name = "倉庫 太郎"
+    users["warehouse"].save(update_fields=["last_name"])
+    batch = picking_batch_create(actor="user:warehouse-user")
+
+    page = login("warehouse").get(reverse("dashboard:fulfilment")).content.decode()
+
+    row = page.split(f'data-batch="{batch.pk}">')[1].split("</tr>")[0]
+    assert '<td title="user:warehouse-user">倉庫 太郎</td>' in row
+
+
+def test_the_page_has_no_duplicate_ids(login):
+    page = login("warehouse").get(reverse("dashboard:fulfilment")).content.decode()
+
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert 'for="id_labels_carrier"' in page and 'name="carrier" id="id_labels_carrier"' in page
 
 
 def test_packing_slips_come_in_order_number_order_like_the_picking_list(login, shop):

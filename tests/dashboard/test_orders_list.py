@@ -125,3 +125,42 @@ def test_the_list_is_paginated_by_50(login):
     assert len(first.context["orders"]) == 50
     assert len(second.context["orders"]) == 1
     assert "1 / 2 ページ" in first.content.decode()
+
+
+@pytest.fixture
+def spaced_names(db):
+    """A buyer written with a full-width space, as Japanese shops send names, and one written without."""
+    shop = ChannelFactory(name="rakuten")
+    rin = OrderFactory(channel=shop, buyer_name="山崎　凛", buyer_kana="ヤマザキ　リン")
+    ShipToFactory(order=rin, name="山崎　凛", kana="ヤマザキ　リン")
+    gift = OrderFactory(channel=shop, buyer_name="高橋 美咲", buyer_kana="タカハシ ミサキ")
+    ShipToFactory(order=gift, name="山崎凛", kana="ヤマザキリン")  # a gift to her, spelled without a space
+    return {"rin": rin.external_id, "gift": gift.external_id}
+
+
+@pytest.mark.parametrize(
+    "term", ["山崎　凛", "山崎 凛", "山崎凛", " 山崎  凛 ", "ヤマザキリン", "やまざき りん", "ﾔﾏｻﾞｷ ﾘﾝ"]
+)
+def test_name_and_kana_search_ignores_half_and_full_width_spaces(login, spaced_names, term):
+    assert set(found(login("operator"), q=term)) == {spaced_names["rin"], spaced_names["gift"]}
+
+
+@pytest.mark.postgres
+def test_the_spaceless_name_search_can_use_a_trigram_index(on_postgres, spaced_names):
+    """The expression the selector compares is the one a trigram index can hold (the index itself is for a
+    migration: built concurrently like orders/migrations/0007)."""
+    from django.db import connection
+
+    from oms.dashboard.selectors import OrderFilters, order_list
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending foreign-key checks: CREATE INDEX refuses
+        cursor.execute(
+            "CREATE INDEX test_buyer_name_spaceless_trgm ON orders_order USING gin "
+            "((UPPER((REPLACE(REPLACE(buyer_name, ' ', ''), '\u3000', ''))::text)) gin_trgm_ops)"
+        )
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+    plan = order_list(filters=OrderFilters(q="山崎 凛")).explain()
+
+    assert "test_buyer_name_spaceless_trgm" in plan

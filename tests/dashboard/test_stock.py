@@ -77,6 +77,17 @@ def test_an_adjustment_is_written_with_its_reason(login, shop):
     assert "TSHIRT-BLK-M: +5。実在庫は 25 になりました。" in messages_of(response)
 
 
+def test_an_adjustment_takes_a_sku_code_typed_in_full_width(login, shop):
+    response = login("warehouse").post(
+        reverse("dashboard:stock_adjust"),
+        {"sku": "ＴＳＨＩＲＴ－ＢＬＫ－Ｍ", "delta": "２", "reason": "receive", "note": "入荷"},
+        follow=True,
+    )
+
+    assert level().on_hand == 22
+    assert "TSHIRT-BLK-M: +2。実在庫は 22 になりました。" in messages_of(response)
+
+
 def test_an_adjustment_below_what_is_allocated_shows_the_services_refusal(login, shop, clean_order):
     response = login("warehouse").post(
         reverse("dashboard:stock_adjust"),

@@ -32,7 +32,10 @@ def _settings_with(env: dict[str, str], expression: str):
 
 def test_the_label_sender_comes_from_oms_sender_variables():
     sender = _settings_with(
-        {"OMS_SENDER_ADDRESS": "静岡県静岡市葵区伝馬町1-2-3", "OMS_SENDER_YAMATO_BILLING_CODE": "054123456701"},
+        {
+            "OMS_SENDER_ADDRESS": "静岡県静岡市葵区伝馬町1-2-3",
+            "OMS_SENDER_YAMATO_BILLING_CODE": "054123456701",
+        },
         "settings.OMS_SENDER",
     )
 
