@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 from django.db.models import F, Prefetch
 from django.template import Context, Template, TemplateSyntaxError
+from django.utils import translation
 
 from channels.adapters.inquiries import inquiry_adapter_for
 from notifications.models import InquiryThread, ReplyTemplate
-from orders.models import Order
+from orders.models import CUSTOMER_LANGUAGE, Order, in_japanese
 from shipping.models import Shipment
 
 
@@ -91,7 +92,9 @@ def reply_context(*, thread: InquiryThread) -> dict:
         "order_number": order.external_id if order else thread.external_order_id,
         "ordered_at": order.ordered_at if order else None,
         "delivery_date": order.delivery_date if order else None,
-        "delivery_time": order.get_delivery_time_display() if order and order.delivery_time else "",
+        "delivery_time": in_japanese(order.get_delivery_time_display)
+        if order and order.delivery_time
+        else "",
         "carrier_name": newest.carrier if newest else "",
         "tracking_number": newest.number if newest else "",
         "tracking_url": newest.url if newest else "",
@@ -105,7 +108,8 @@ def reply_context(*, thread: InquiryThread) -> dict:
 
 def reply_render(*, template: ReplyTemplate, thread: InquiryThread) -> str:
     """The template's text for this thread; raises TemplateSyntaxError when it does not compile."""
-    text = Template(template.body).render(Context(reply_context(thread=thread), autoescape=False))
+    with translation.override(CUSTOMER_LANGUAGE):  # the buyer's language, not the dashboard user's
+        text = Template(template.body).render(Context(reply_context(thread=thread), autoescape=False))
     return text.replace("\r\n", "\n").strip("\n")
 
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch
 from django.template import Context, Template, TemplateSyntaxError
+from django.utils import translation
 
 from notifications.models import MailTemplate
-from orders.models import Order
+from orders.models import CUSTOMER_LANGUAGE, Order
 from shipping.models import Shipment
 
 SUBJECT_MAX_LENGTH = 255  # OutboundMail.subject
@@ -109,8 +110,10 @@ def mail_render(*, template: MailTemplate, order: Order, extra_context: dict | N
 
 
 def _render(subject_template: Template, body_template: Template, context: dict) -> RenderedMail:
-    subject = subject_template.render(Context(context, autoescape=False))
-    body = body_template.render(Context(context, autoescape=False))
+    # the buyer's language, not the dashboard user's: {{ order.get_payment_method_display }} is 代金引換
+    with translation.override(CUSTOMER_LANGUAGE):
+        subject = subject_template.render(Context(context, autoescape=False))
+        body = body_template.render(Context(context, autoescape=False))
     subject = " ".join(subject.split())[:SUBJECT_MAX_LENGTH]
     body = body.replace("\r\n", "\n").strip("\n") + "\n"
     return RenderedMail(subject=subject, body=body)

@@ -3,45 +3,58 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+# Buyers read Japanese: mails, packing slips and replies to them are written in it whatever language the
+# person at the dashboard uses (in_japanese).
+CUSTOMER_LANGUAGE = "ja"
+
+
+def in_japanese(text) -> str:
+    """A lazily translated text (a choice label, a message), or what a function such as
+    order.get_status_display returns, in Japanese: for a buyer, or inside a Japanese sentence."""
+    with translation.override(CUSTOMER_LANGUAGE):
+        return str(text() if callable(text) else text)
 
 
 class OrderStatus(models.TextChoices):
     """The common Japanese OMS workflow (DESIGN.md)."""
 
-    NEW = "new", "新規受付"
-    ON_HOLD = "on_hold", "確認待ち"
-    AWAITING_STOCK = "awaiting_stock", "引当待ち"
-    AWAITING_PAYMENT = "awaiting_payment", "入金待ち"
-    SCHEDULED = "scheduled", "印刷日待ち"
-    READY = "ready", "印刷待ち"
-    PRINTED = "printed", "印刷済み"
-    SHIPPED = "shipped", "出荷済み"
-    CANCELLED = "cancelled", "キャンセル"
+    NEW = "new", pgettext_lazy("order status", "New")
+    ON_HOLD = "on_hold", pgettext_lazy("order status", "On hold")
+    AWAITING_STOCK = "awaiting_stock", pgettext_lazy("order status", "Awaiting stock")
+    AWAITING_PAYMENT = "awaiting_payment", pgettext_lazy("order status", "Awaiting payment")
+    SCHEDULED = "scheduled", pgettext_lazy("order status", "Awaiting print date")
+    READY = "ready", pgettext_lazy("order status", "Ready to print")
+    PRINTED = "printed", pgettext_lazy("order status", "Printed")
+    SHIPPED = "shipped", pgettext_lazy("order status", "Shipped")
+    CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
 
 
 class PaymentMethod(models.TextChoices):
-    CREDIT_CARD = "credit_card", "クレジットカード"
-    COD = "cod", "代金引換"
-    BANK_TRANSFER = "bank_transfer", "銀行振込"
-    CONVENIENCE_STORE = "convenience_store", "コンビニ払い"
-    DEFERRED = "deferred", "後払い"
-    POINTS = "points", "ポイント"
-    OTHER = "other", "その他"
+    CREDIT_CARD = "credit_card", pgettext_lazy("payment method", "Credit card")
+    COD = "cod", pgettext_lazy("payment method", "Cash on delivery")
+    BANK_TRANSFER = "bank_transfer", pgettext_lazy("payment method", "Bank transfer")
+    CONVENIENCE_STORE = "convenience_store", pgettext_lazy("payment method", "Convenience store")
+    DEFERRED = "deferred", pgettext_lazy("payment method", "Pay later")
+    POINTS = "points", pgettext_lazy("payment method", "Points")
+    OTHER = "other", pgettext_lazy("payment method", "Other")
 
 
 class DeliveryTime(models.TextChoices):
     """Canonical delivery time slots; each marketplace's and carrier's codes map to these."""
 
-    NONE = "", "指定なし"
-    MORNING = "08-12", "午前中"
-    H12_14 = "12-14", "12時～14時"
-    H14_16 = "14-16", "14時～16時"
-    H16_18 = "16-18", "16時～18時"
-    H18_20 = "18-20", "18時～20時"
-    H19_21 = "19-21", "19時～21時"
-    H18_21 = "18-21", "18時～21時"
-    H20_21 = "20-21", "20時～21時"
+    NONE = "", pgettext_lazy("time slot", "No preference")
+    MORNING = "08-12", pgettext_lazy("time slot", "Morning (8–12)")
+    H12_14 = "12-14", pgettext_lazy("time slot", "12:00–14:00")
+    H14_16 = "14-16", pgettext_lazy("time slot", "14:00–16:00")
+    H16_18 = "16-18", pgettext_lazy("time slot", "16:00–18:00")
+    H18_20 = "18-20", pgettext_lazy("time slot", "18:00–20:00")
+    H19_21 = "19-21", pgettext_lazy("time slot", "19:00–21:00")
+    H18_21 = "18-21", pgettext_lazy("time slot", "18:00–21:00")
+    H20_21 = "20-21", pgettext_lazy("time slot", "20:00–21:00")
 
 
 class Order(models.Model):

@@ -32,7 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import SKU, SetComponent
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, in_japanese
 from orders.services import event_record
 
 S = OrderStatus
@@ -234,7 +234,7 @@ def _lock_inspectable(order: Order) -> Order:
     locked = Order.objects.select_for_update().get(pk=order.pk)
     if locked.status not in INSPECTABLE:
         raise InspectionRefused(
-            f"注文 {locked.external_id} は「{locked.get_status_display()}」のため検品できません"
+            f"注文 {locked.external_id} は「{in_japanese(locked.get_status_display)}」のため検品できません"
             "（検品できるのは印刷待ち・印刷済みの注文です）。"
         )
     return locked

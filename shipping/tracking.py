@@ -20,7 +20,7 @@ from django.db import transaction
 
 from inventory.services import StockError
 from orders.checks.slots import carrier_name
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, in_japanese
 from shipping.labels import japanpost, order_carrier_code, orders_for_customer_refs, sagawa, yamato
 from shipping.labels.refs import ship_to_position
 from shipping.models import Shipment
@@ -262,7 +262,7 @@ def _row_problem(carrier: str, orders: list[Order], number: str, used: dict[str,
     if used.get(number, order.pk) != order.pk:
         return f"伝票番号 {number} はすでに別の注文の荷物です"
     if order.status not in SHIPPABLE:
-        return f"注文 {order.external_id} は{order.get_status_display()}のため出荷できません"
+        return f"注文 {order.external_id} は{in_japanese(order.get_status_display)}のため出荷できません"
     if order_carrier_code(order) != carrier:
         return (
             f"注文 {order.external_id} は{carrier_name(order_carrier_code(order))}で出荷する注文です"

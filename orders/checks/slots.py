@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta, timezone
 
-from orders.models import DeliveryTime
+from orders.models import DeliveryTime, in_japanese
 from shipping.models import Carrier
 
 JST = timezone(timedelta(hours=9), "JST")  # Japan has no daylight saving time
@@ -82,7 +82,7 @@ CARRIER_CODES: dict[str, dict[str, str]] = {
 
 def slot_label(slot: str) -> str:
     """ "14-16" -> "14時～16時", "08-12" -> "午前中", "" -> "指定なし"; the slot itself when it is not canonical."""
-    return DeliveryTime(slot).label if slot in CANONICAL_SLOTS else slot
+    return in_japanese(DeliveryTime(slot).label) if slot in CANONICAL_SLOTS else slot  # for Japanese sentences
 
 
 def carrier_name(carrier: str) -> str:

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from channels.models import Channel
 from orders.checks.slots import carrier_name
-from orders.models import Order
+from orders.models import Order, in_japanese
 from shipping.labels import japanpost, sagawa, yamato
 from shipping.labels.encoding import FieldWriter, Replacement
 from shipping.labels.history import label_export_record
@@ -257,7 +257,7 @@ def _not_eligible(order_ids: set[int], carrier: str) -> list[OrderLabels]:
         report = OrderLabels(order_id=order.pk, external_id=order.external_id)
         if order.status not in LABEL_STATUSES:
             report.problems.append(
-                f"{order.get_status_display()}の注文です（印刷待ち・印刷済みのみ出力します）"
+                f"{in_japanese(order.get_status_display)}の注文です（印刷待ち・印刷済みのみ出力します）"
             )
         else:
             report.problems.append(f"{carrier_name(order_carrier_code(order))}で出荷する注文です")

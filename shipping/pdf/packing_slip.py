@@ -20,7 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from inventory.models import SetComponent
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, in_japanese
 from shipping.labels import label_sender
 from shipping.pdf import GRID, MUTED, SHADE, SectionMark, draw_text, markup, numbered_canvas, para, style
 from shipping.pdf.fonts import GOTHIC, MINCHO
@@ -180,7 +180,7 @@ def _addresses(order: Order, buyer_label: str) -> Table:
         para(f"{buyer_label}　{order.buyer_name}　様", BODY),
     ]
     if not order.is_gift:
-        right.append(para(f"お支払方法　{order.get_payment_method_display()}", BODY))
+        right.append(para(f"お支払方法　{in_japanese(order.get_payment_method_display)}", BODY))
     table = Table([[left, right]], colWidths=[CONTENT_WIDTH * 0.5, CONTENT_WIDTH * 0.5])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return table

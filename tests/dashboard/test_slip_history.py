@@ -88,7 +88,16 @@ def test_the_history_keeps_the_raw_values_in_title_attributes(login, eventful_or
 def test_the_english_history_names_the_fields_in_english(login, eventful_order):
     history = shown(history_of(login("operator").get(slip(eventful_order), HTTP_ACCEPT_LANGUAGE="en")))
 
-    assert "Wished delivery date: —, Wished time slot: 指定なし" in history  # slot labels: orders/models.py
+    assert (
+        "Wished delivery date: —, Wished time slot: No preference" in history
+    )  # choice labels translated too
+    assert "Status: Awaiting payment → Status: Ready to print" in history
     assert "Hold: Remarks" in history
     assert "Mail template: ご購入御礼" in history
     assert "System" in history
+
+
+def test_the_english_order_list_names_statuses_in_english(login, eventful_order):
+    page = login("operator").get("/orders/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Ready to print" in page and "印刷待ち" not in page

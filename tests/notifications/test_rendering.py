@@ -94,3 +94,13 @@ def test_a_subject_becomes_one_line(mail_templates, shop_order):
 def test_syntax_errors_are_reported_for_the_admin_form():
     assert template_syntax_error("{{ order.external_id }}") is None
     assert "for" in template_syntax_error("{% for line in order.lines.all %}")
+
+
+def test_a_mail_queued_from_the_english_dashboard_is_still_japanese(mail_templates, shop_order):
+    """Choice labels follow the dashboard's language (orders.models); the buyer reads Japanese."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        rendered = mail_render(template=mail_templates["order_confirmation"], order=shop_order)
+
+    assert "お届け希望時間帯：14時～16時\n" in rendered.body
