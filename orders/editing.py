@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from inventory.selectors import sku_free_stock
 from inventory.services import order_deallocate
 from orders.models import Order, OrderLine, OrderStatus
-from orders.services import event_record, order_status_change
+from orders.services import OrderNotAllocated, event_record, order_refresh_status, order_status_change
 
 S = OrderStatus
 OPEN = {S.NEW, S.ON_HOLD, S.AWAITING_STOCK, S.AWAITING_PAYMENT, S.SCHEDULED, S.READY}
@@ -293,9 +293,16 @@ def orders_release_scheduled(*, today=None) -> int:
     for pk in Order.objects.filter(status=S.SCHEDULED, print_on__lte=today).values_list("pk", flat=True):
         with transaction.atomic():
             order = Order.objects.select_for_update().get(pk=pk)
-            if order.status == S.SCHEDULED:
-                Order.objects.filter(pk=pk).update(print_on=None)
-                order.print_on = None
+            if order.status != S.SCHEDULED:
+                continue
+            Order.objects.filter(pk=pk).update(print_on=None)
+            order.print_on = None
+            try:
                 order_status_change(order=order, to_status=S.READY, actor="system", note="印刷日になりました")
-                moved += 1
+            except OrderNotAllocated:
+                # its stock was taken back meanwhile (a count, a cancelled allocation): allocate again or hold
+                # it saying why; one such order must not stop the others' print day
+                order_refresh_status(order=order, actor="system")
+                continue
+            moved += 1
     return moved

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from channels.adapters.base import CanonicalLine
-from inventory.services import stock_adjust
+from inventory.services import order_deallocate, stock_adjust
 from orders.checks.delivery import earliest_delivery_date
 from orders.checks.run import delivery_rules
 from orders.editing import (
@@ -23,7 +23,7 @@ from orders.intake import order_import, orders_allocate_waiting
 from orders.models import Order, OrderStatus
 from orders.services import order_hold_resolve, order_refresh_status
 from tests.factories import ChannelFactory, ListingFactory, SKUFactory
-from tests.orders.test_intake import canonical
+from tests.orders.test_intake import buyer, canonical
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
@@ -159,6 +159,24 @@ def test_a_far_future_wish_waits_for_its_print_day(channel):
 
     order.refresh_from_db()
     assert order.status == S.READY
+
+
+def test_a_print_day_order_whose_stock_was_taken_back_does_not_stop_the_others(channel):
+    wished = timezone.localdate() + timedelta(days=20)
+    emptied, waiting = (
+        imported(channel, external_id=f"P-{n}", delivery_date=wished, **buyer(n)) for n in (1, 2)
+    )
+    order_deallocate(order=emptied, actor="test")  # e.g. a stock count took its units back
+
+    assert orders_release_scheduled(today=emptied.print_on) == 1
+
+    emptied.refresh_from_db()
+    waiting.refresh_from_db()
+    assert waiting.status == S.READY
+    # checked again instead of moved blindly: its stock allocated again (it waits for its print day anew here,
+    # as its wish is still weeks after the real today)
+    assert all(line.allocated_quantity == line.quantity for line in emptied.lines.all())
+    assert emptied.status in (S.READY, S.SCHEDULED)
 
 
 def test_merge_candidates_hold_until_merged(channel):
