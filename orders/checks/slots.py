@@ -81,8 +81,9 @@ CARRIER_CODES: dict[str, dict[str, str]] = {
 
 
 def slot_label(slot: str) -> str:
-    """ "14-16" -> "14時～16時", "08-12" -> "午前中", "" -> "指定なし"; the slot itself when it is not canonical."""
-    return in_japanese(DeliveryTime(slot).label) if slot in CANONICAL_SLOTS else slot  # for Japanese sentences
+    """ "14-16" -> "14時～16時", "08-12" -> "午前中", "" -> "指定なし"; the slot itself when it is not canonical.
+    Japanese whatever the reader's language: it goes into Japanese sentences (hold messages)."""
+    return in_japanese(DeliveryTime(slot).label) if slot in CANONICAL_SLOTS else slot
 
 
 def carrier_name(carrier: str) -> str:
