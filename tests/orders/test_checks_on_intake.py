@@ -22,20 +22,11 @@ from orders.editing import (
 from orders.intake import order_import, orders_allocate_waiting
 from orders.models import Order, OrderStatus
 from orders.services import order_hold_resolve, order_refresh_status
-from tests.factories import ChannelFactory, ListingFactory, SKUFactory
+from tests.factories import ListingFactory, SKUFactory
 from tests.orders.test_intake import buyer, canonical
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
-
-
-@pytest.fixture
-def channel(warehouse):
-    channel = ChannelFactory(name="rakuten", default_carrier="yamato")
-    sku = SKUFactory(code="TSHIRT-BLK-M")
-    ListingFactory(channel=channel, sku=sku, external_item_id="tshirt", external_variant_id="TSHIRT-BLK-M")
-    stock_adjust(sku=sku, delta=5, actor="test")
-    return channel
 
 
 def imported(channel, **changes) -> Order:

@@ -14,17 +14,8 @@ from orders.services import order_hold_resolve, order_status_change
 from tests.factories import ChannelFactory, ListingFactory, SKUFactory
 from tests.orders.test_intake import buyer, canonical
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 S = OrderStatus
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    """Refusal messages are matched in English; the Japanese catalogue is checked in tests/api."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -7,24 +7,13 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from inventory.services import stock_adjust
 from orders.editing import order_update, ship_to_update
 from orders.intake import order_import
 from orders.models import Order, OrderStatus
-from tests.factories import ChannelFactory, ListingFactory, SKUFactory
 from tests.orders.test_intake import canonical
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
-
-
-@pytest.fixture
-def channel(warehouse):
-    channel = ChannelFactory(name="rakuten", default_carrier="yamato")
-    sku = SKUFactory(code="TSHIRT-BLK-M")
-    ListingFactory(channel=channel, sku=sku, external_item_id="tshirt", external_variant_id="TSHIRT-BLK-M")
-    stock_adjust(sku=sku, delta=5, actor="test")
-    return channel
 
 
 def active_hold(order: Order, code: str):

@@ -18,19 +18,10 @@ from orders.services import (
 from tests.factories import ChannelFactory, ListingFactory, SKUFactory
 from tests.orders.test_intake import canonical
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 S = OrderStatus
 MUG = CanonicalLine("1", "mug", "MUG-RED", "マグカップ 赤", 1, 1200)
 TSHIRTS = CanonicalLine("2", "tshirt", "TSHIRT-BLK-M", "Tシャツ ブラック M", 2, 2980)
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    """Refusals are matched in English; their Japanese is in the catalogue (ja.po)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture
