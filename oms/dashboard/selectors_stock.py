@@ -1,6 +1,7 @@
 """Reads for the stock page: per SKU on hand, allocated and free, and per shop what it was last told and
 whether that drifted. A page of rows costs the same number of queries whatever its size."""
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,12 +47,18 @@ class StockRow:
 
 
 def stock_skus(*, q: str = "") -> QuerySet[SKU]:
-    """SKUs for the stock page, by code; `q` matches the code, name, JAN or location."""
+    """SKUs for the stock page, by code; `q` matches the code, name, JAN or location, width-folded too
+    (ＴＳＨＩＲＴ－ＢＬＫ typed with the IME on is TSHIRT-BLK)."""
     skus = SKU.objects.all()
     if q.strip():
         term = q.strip()
+        folded = unicodedata.normalize("NFKC", term)
         skus = skus.filter(
-            Q(code__icontains=term) | Q(name__icontains=term) | Q(jan=term) | Q(location_code__iexact=term)
+            Q(code__icontains=folded)
+            | Q(name__icontains=term)
+            | Q(name__icontains=folded)
+            | Q(jan=folded)
+            | Q(location_code__iexact=folded)
         )
     return skus.order_by("code")
 

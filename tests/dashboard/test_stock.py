@@ -88,6 +88,13 @@ def test_an_adjustment_takes_a_sku_code_typed_in_full_width(login, shop):
     assert "TSHIRT-BLK-M: +2。実在庫は 22 になりました。" in messages_of(response)
 
 
+def test_the_stock_search_finds_a_code_typed_in_full_width(shop):
+    from oms.dashboard.selectors_stock import stock_skus
+
+    assert [sku.code for sku in stock_skus(q="ＴＳＨＩＲＴ－ＢＬＫ")] == ["TSHIRT-BLK-M"]
+    assert [sku.code for sku in stock_skus(q="Ｔシャツ")] == ["TSHIRT-BLK-M"]  # the name says Tシャツ
+
+
 def test_an_adjustment_below_what_is_allocated_shows_the_services_refusal(login, shop, clean_order):
     response = login("warehouse").post(
         reverse("dashboard:stock_adjust"),
