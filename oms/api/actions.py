@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from inventory.models import SKU, StockLevel, Warehouse
 from inventory.services import StockError, order_deallocate, stock_set_count
+from orders import intake
 from orders.editing import EditRefused, order_mark_paid
 from orders.intake import FACT_HOLDS
 from orders.models import Order, OrderStatus
@@ -34,14 +35,17 @@ class HoldNotReleasable(Exception):
 def order_hold_release(*, order: Order, code: str, actor: str, user=None) -> Order:
     """A person accepts the order despite the hold `code` (e.g. remarks read): release it, then move the
     order to the status its remaining holds call for. Raises Hold.DoesNotExist without an active hold of
-    that code, and HoldNotReleasable for the fact holds (insufficient_stock, unknown_sku, payment_pending)."""
+    that code. A fact hold (insufficient_stock, unknown_sku, payment_pending) is checked again instead
+    (orders.intake.order_hold_release): an unknown_sku hold whose lines the shop's listings now link is
+    released with the stock allocated; one still unlinked, stock still short or an unpaid order raise
+    HoldNotReleasable saying what to do."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     hold = order.holds.get(code=code, resolved_at__isnull=True)
-    if code in FACT_HOLDS:
-        raise HoldNotReleasable(
-            _("The hold %(code)s clears by itself when its cause is fixed (stock, SKU link or payment).")
-            % {"code": code}
-        )
+    if code in FACT_HOLDS:  # checked again, as on the order slip: linked and allocated, or refused saying why
+        try:
+            return intake.order_hold_release(hold=hold, actor=actor, user=user)
+        except intake.HoldReleaseRefused as refused:
+            raise HoldNotReleasable(str(refused)) from None
     order_hold_resolve(hold=hold, actor=actor, user=user)
     return order_refresh_status(order=order, actor=actor)
 

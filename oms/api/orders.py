@@ -288,8 +288,10 @@ class OrderDetailApi(OrderMixin, GenericAPIView):
 
 class OrderHoldReleaseApi(OrderMixin, GenericAPIView):
     """Release an active hold (a person accepted the order as it is, e.g. read the remarks); the order then
-    moves to the status its remaining holds call for. Fact holds (`insufficient_stock`, `unknown_sku`,
-    `payment_pending`) clear by themselves when fixed and answer 409 `hold_not_releasable`."""
+    moves to the status its remaining holds call for. Fact holds are checked again instead: `unknown_sku`
+    is released once the shop's listings link every line to a SKU (the stock is then allocated); while a line
+    is unlinked, stock is short (`insufficient_stock`) or the order is unpaid (`payment_pending`, use
+    mark-paid) the answer is 409 `hold_not_releasable`, saying what to do."""
 
     serializer_class = None
 

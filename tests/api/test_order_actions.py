@@ -3,8 +3,10 @@
 import pytest
 
 from inventory.models import StockLevel
+from inventory.services import stock_adjust
 from orders.models import Order
 from tests.api.conftest import make_order
+from tests.factories import ListingFactory, SKUFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +52,13 @@ def test_a_hold_the_order_does_not_have_is_a_404(writer, shop):
 
 def test_a_fact_hold_cannot_be_released(writer, shop):
     channel, skus = shop
-    order = make_order(
-        channel, skus["TSHIRT-BLK-M"], holds=["insufficient_stock"], status="awaiting_stock", allocate=False
+    order = make_order(  # 11 wanted, 10 in stock: short indeed
+        channel,
+        skus["TSHIRT-BLK-M"],
+        quantity=11,
+        holds=["insufficient_stock"],
+        status="awaiting_stock",
+        allocate=False,
     )
 
     response = writer.post(f"/api/v1/orders/{order.pk}/holds/insufficient_stock/release/")
@@ -59,6 +66,28 @@ def test_a_fact_hold_cannot_be_released(writer, shop):
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "hold_not_releasable"
     assert order.holds.get().resolved_at is None
+
+
+def test_an_unknown_sku_hold_is_released_once_a_listing_links_the_line(writer, shop):
+    channel, _skus = shop
+    order = make_order(channel, None, holds=["unknown_sku"], status="on_hold", allocate=False)
+    line = order.lines.get()
+    line.external_item_id = "mug:MUG-RED"
+    line.save()
+
+    refused = writer.post(f"/api/v1/orders/{order.pk}/holds/unknown_sku/release/")
+    mug = SKUFactory(code="MUG-RED")
+    stock_adjust(sku=mug, delta=3, actor="test")
+    ListingFactory(channel=channel, sku=mug, external_item_id="mug", external_variant_id="MUG-RED")
+    released = writer.post(f"/api/v1/orders/{order.pk}/holds/unknown_sku/release/")
+
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "hold_not_releasable"
+    assert "mug:MUG-RED" in refused.json()["error"]["message"]
+    assert released.status_code == 200
+    assert released.json()["status"] == "ready"
+    line.refresh_from_db()
+    assert (line.sku, line.allocated_quantity) == (mug, line.quantity)
 
 
 def test_a_status_change_along_an_allowed_transition_is_applied(writer, shop):
