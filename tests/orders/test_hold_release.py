@@ -15,22 +15,13 @@ from orders.services import (
     order_refresh_status,
     order_status_change,
 )
-from tests.factories import ChannelFactory, ListingFactory, SKUFactory
+from tests.factories import ListingFactory, SKUFactory
 from tests.orders.test_intake import canonical
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 S = OrderStatus
 MUG = CanonicalLine("1", "mug", "MUG-RED", "マグカップ 赤", 1, 1200)
 TSHIRTS = CanonicalLine("2", "tshirt", "TSHIRT-BLK-M", "Tシャツ ブラック M", 2, 2980)
-
-
-@pytest.fixture
-def shop(warehouse):
-    channel = ChannelFactory(name="rakuten")
-    tshirt = SKUFactory(code="TSHIRT-BLK-M")
-    ListingFactory(channel=channel, sku=tshirt, external_item_id="tshirt", external_variant_id="TSHIRT-BLK-M")
-    stock_adjust(sku=tshirt, delta=5, actor="test")
-    return channel, tshirt
 
 
 def unknown_item_order(channel) -> Order:

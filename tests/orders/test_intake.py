@@ -10,20 +10,10 @@ from inventory.models import StockLevel
 from inventory.services import stock_adjust
 from orders.intake import order_import
 from orders.models import Order, OrderStatus
-from tests.factories import ChannelFactory, ListingFactory, SKUFactory
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
 JST = datetime.fromisoformat("2026-11-26T10:00:00+09:00").tzinfo
-
-
-@pytest.fixture
-def shop(warehouse):
-    channel = ChannelFactory(name="rakuten")
-    tshirt = SKUFactory(code="TSHIRT-BLK-M")
-    ListingFactory(channel=channel, sku=tshirt, external_item_id="tshirt", external_variant_id="TSHIRT-BLK-M")
-    stock_adjust(sku=tshirt, delta=5, actor="test")
-    return channel, tshirt
 
 
 def canonical(**changes) -> CanonicalOrder:
