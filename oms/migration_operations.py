@@ -65,3 +65,32 @@ class CreateIndexesConcurrently(Operation):
 
     def describe(self):
         return self.description
+
+
+class RunSQLPerVendor(Operation):
+    """Statements written for each database (triggers and functions differ between PostgreSQL and SQLite);
+    nothing runs on a database without its own list. Its SQL shows in `sqlmigrate`."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, *, forwards: dict, backwards: dict, description="Run SQL written for each database"):
+        self.forwards, self.backwards, self.description = forwards, backwards, description
+
+    def deconstruct(self):
+        kwargs = {"forwards": self.forwards, "backwards": self.backwards, "description": self.description}
+        return (self.__class__.__qualname__, [], kwargs)
+
+    def state_forwards(self, app_label, state):
+        pass  # not in the models' state
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        for statement in self.forwards.get(schema_editor.connection.vendor, []):
+            schema_editor.execute(statement, params=None)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        for statement in self.backwards.get(schema_editor.connection.vendor, []):
+            schema_editor.execute(statement, params=None)
+
+    def describe(self):
+        return self.description

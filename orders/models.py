@@ -111,6 +111,10 @@ class Order(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Bumped by database triggers (shipping migration 0006) whenever what the order's labels are built from
+    # changes: its label columns, its ship-tos and lines, their SKUs, or its return to 印刷待ち/印刷済み. A label
+    # prepared ahead of the export (shipping.labels.prepared) is used only while this is unchanged.
+    label_version = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-ordered_at", "-pk"]

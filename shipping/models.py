@@ -109,3 +109,34 @@ class LabelExport(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.carrier} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PreparedLabel(models.Model):
+    """An order's labels built ahead of the export, while it waits in 印刷待ち (shipping.labels.prepared): the
+    checks, the Shift_JIS rule and the carrier's columns are done as orders arrive, so that exporting thousands
+    of orders only assembles the file.
+
+    Used only while `version` equals the order's label_version (database triggers bump it whenever what the
+    labels are built from changes), `carrier` is still the order's carrier and `code` is the label code's own
+    fingerprint; otherwise the export builds the order's labels afresh. The shop's sender and the ship date
+    are not in it: the export adds them."""
+
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.CASCADE, primary_key=True, related_name="prepared_label"
+    )
+    carrier = models.CharField(max_length=16, choices=Carrier.Code.choices)
+    version = models.BigIntegerField()
+    code = models.CharField(max_length=40)
+    customer_ref = models.CharField(max_length=64)
+    # Each label's column values in line order, joined by U+001F, labels joined by U+001E ("" = no label).
+    labels = models.TextField(blank=True)
+    # JSON of the refs, replacements, notices and problems of shipping.labels.OrderLabels; "" when none.
+    report = models.TextField(blank=True)
+    prepared_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("prepared label")
+        verbose_name_plural = _("prepared labels")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.carrier} v{self.version}"

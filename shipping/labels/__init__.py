@@ -27,21 +27,18 @@ from django.utils import timezone
 from channels.models import Channel
 from orders.checks.slots import carrier_name
 from orders.models import Order, in_japanese
-from shipping.labels import japanpost, sagawa, yamato
-from shipping.labels.encoding import FieldWriter, Replacement
+from shipping.labels.encoding import FieldWriter, Replacement, date_text
 from shipping.labels.history import label_export_record
-from shipping.labels.parcels import order_parcels
+from shipping.labels.parcels import delivery_date_problem
+from shipping.labels.prepared import LAYOUTS, builds, labels_prepare, parcel_columns  # noqa: F401
 from shipping.labels.refs import (  # noqa: F401  # re-exported: what other apps use
     OUR_REF_PREFIX,
     customer_ref,
     orders_for_customer_refs,
 )
 from shipping.labels.rows import RowTemplate, csv_bytes
-from shipping.labels.source import LABEL_STATUSES, label_orders, label_rows
+from shipping.labels.source import LABEL_STATUSES, label_orders  # noqa: F401  # re-exported
 from shipping.models import LabelExport
-
-LAYOUTS = {"yamato": yamato, "sagawa": sagawa, "japanpost": japanpost}
-
 
 # The sender (ご依頼主) printed on every label. The lead sets OMS_SENDER in settings; these are demo values.
 # An empty name means the shop's display name (Channel.display_name).
@@ -76,7 +73,7 @@ class Sender:
     invoice_registration_number: str
 
 
-@dataclass
+@dataclass(slots=True)
 class OrderLabels:
     """What happened to one order: its labels, every character replaced, every shortening, every problem."""
 
@@ -158,48 +155,42 @@ def labels_export(
 
 def _labels_export(carrier: str, actor: str, order_ids: list[int] | None, ship_date: date) -> LabelFile:
     layout = LAYOUTS[carrier]
-    orders = label_rows(label_orders(carrier=carrier, order_ids=order_ids))
-    shops = _shops(layout, {order.channel_id for order, _ship_tos, _lines in orders})
-    slot_codes: dict[str, str | None] = {}
+    orders = builds(carrier, order_ids)
+    shops = _shops(layout, {channel_id for _pk, channel_id, _build in orders}, ship_date)
+    forms = {
+        channel_id: shop.template.form_text(parcel_columns(layout)) for channel_id, shop in shops.items()
+    }
     csv_lines: list[str] = []
     exported: list[OrderLabels] = []
     skipped: list[OrderLabels] = []
-    for order, ship_tos, lines in orders:
-        shop = shops[order.channel_id]
-        writer = FieldWriter()
-        ref = customer_ref(order, limit=layout.CUSTOMER_REF_LIMIT)
-        parcels = order_parcels(
-            order,
-            ref,
-            carrier,
-            ship_date,
-            ship_tos,
-            lines,
-            writer,
-            slot_codes,
-        )
-        order_lines = [
-            shop.template.line(layout.parcel_columns(parcel, writer), writer) for parcel in parcels
-        ]
+    for order_id, channel_id, build in orders:
+        if build is None:
+            continue  # no longer waiting: _not_eligible says why, when it was asked for
+        shop = shops[channel_id]
+        problems = build.problems  # each list is already without repeats
+        late = delivery_date_problem(build.delivery_date, ship_date)
+        if shop.problems or late:
+            problems = list(dict.fromkeys([*shop.problems, *build.problems, *([late] if late else [])]))
         report = OrderLabels(
-            order_id=order.pk,
-            external_id=order.external_id,
-            customer_ref=ref,
-            labels=len(order_lines),
-            label_refs=[parcel.customer_ref for parcel in parcels] if len(parcels) > 1 else [],
-            replacements=shop.replacements + writer.replacements,
-            notices=list(dict.fromkeys(shop.notices + writer.notices)),
-            problems=list(dict.fromkeys(shop.problems + writer.problems)),
+            order_id=order_id,
+            external_id=build.external_id,
+            customer_ref=build.customer_ref,
+            labels=len(build.labels),
+            label_refs=build.label_refs,
+            replacements=shop.replacements + build.replacements,
+            notices=list(dict.fromkeys(shop.notices + build.notices)) if shop.notices else build.notices,
+            problems=problems,
         )
         if report.problems:
             skipped.append(report)
         else:
-            csv_lines.extend(order_lines)
+            form = forms[channel_id]
+            for texts in build.labels:
+                csv_lines.append(form % texts)
             exported.append(report)
     if order_ids is not None:
-        skipped.extend(
-            _not_eligible(set(order_ids) - {order.pk for order, _ship_tos, _lines in orders}, carrier)
-        )
+        found = {order_id for order_id, _channel_id, build in orders if build is not None}
+        skipped.extend(_not_eligible(set(order_ids) - found, carrier))
     return LabelFile(
         carrier=carrier,
         content=csv_bytes(layout.HEADER, csv_lines),
@@ -209,14 +200,18 @@ def _labels_export(carrier: str, actor: str, order_ids: list[int] | None, ship_d
     )
 
 
-def _shops(layout, channel_ids: set[int]) -> dict[int, _ShopLabels]:
-    """Each shop's cleaned sender, written once into a row template of the layout."""
+def _shops(layout, channel_ids: set[int], ship_date: date) -> dict[int, _ShopLabels]:
+    """Each shop's cleaned sender and the export's ship date, written once into a row template of the layout."""
     shops = {}
     for channel in Channel.objects.filter(pk__in=sorted(channel_ids)):
         writer = FieldWriter()
         sender = _clean_sender(label_sender(channel), writer)
         template = RowTemplate(layout.HEADER, layout.LIMITS).filled(
-            layout.sender_columns(sender, writer), writer
+            {
+                **layout.sender_columns(sender, writer),
+                layout.SHIP_DATE_COLUMN: date_text(ship_date, layout.DATE_FORMAT),
+            },
+            writer,
         )
         shops[channel.pk] = _ShopLabels(
             template=template,

@@ -34,7 +34,13 @@ def label_export_record(exported: list, *, carrier: str, actor: str) -> LabelExp
         actor=actor,
         order_count=len(exported),
         label_count=sum(report.labels for report in exported),
-        orders={order_key(report.order_id): _entry(report) for report in exported},
+        orders={
+            # order_key and, for the usual order (one label, nothing noted), _entry inline: an export holds thousands
+            f"o{report.order_id}": _entry(report)
+            if report.labels != 1 or report.label_refs or report.replacements or report.notices
+            else {}
+            for report in exported
+        },
     )
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 NAME = "日本郵便 ゆうプリR"
 CUSTOMER_REF_LIMIT = 15  # お客様側管理番号: 半角英数 15文字
+SHIP_DATE_COLUMN = "発送予定日"  # written by the export, the same on each of its labels
 DATE_FORMAT = "%Y%m%d"
 MAIL_KIND_YUPACK = "0"  # 郵便種別 0 ゆうパック
 # 保冷種別 (§4.3, the common layout our filter follows): 0 なし, 1 チルド, 2 冷凍; from inventory Temperature
@@ -104,9 +105,8 @@ def parcel_columns(parcel: Parcel, fields: FieldWriter) -> dict[str, str]:
         [parcel.prefecture + parcel.city, parcel.address1, parcel.address2],
     )
     (item,) = fields.item_names([("品名", LIMITS["品名"])], parcel.items)
-    values = {
+    return {
         "お客様側管理番号": parcel.customer_ref,
-        "発送予定日": date_text(parcel.ship_date, DATE_FORMAT),
         "保冷種別": COOL[parcel.temperature],
         "元払/代引": PAYMENT_COD if parcel.cod_amount else PAYMENT_PREPAID,
         "お届け先郵便番号": parcel.postal_code,
@@ -117,8 +117,7 @@ def parcel_columns(parcel: Parcel, fields: FieldWriter) -> dict[str, str]:
         "配達希望日": date_text(parcel.delivery_date, DATE_FORMAT),
         "配達希望時間帯": parcel.slot_code,
         "記事": GIFT_NOTE if parcel.is_gift else "",
+        # the same columns on every label, blank unless 代引: a layout's labels share one line form
+        "代引金額": str(parcel.cod_amount) if parcel.cod_amount else "",
+        "代引消費税額": str(parcel.cod_tax) if parcel.cod_amount else "",
     }
-    if parcel.cod_amount:
-        values["代引金額"] = str(parcel.cod_amount)
-        values["代引消費税額"] = str(parcel.cod_tax)
-    return values

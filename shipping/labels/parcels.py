@@ -32,7 +32,6 @@ class Parcel:
     address2: str
     phone: str
     items: list[str]
-    ship_date: date
     delivery_date: date | None
     slot_code: str
     cod_amount: int
@@ -45,14 +44,15 @@ def order_parcels(
     order,
     ref: str,
     carrier: str,
-    ship_date: date,
     ship_tos: list,
     lines: list[LabelLine],
     writer: FieldWriter,
     slot_codes: dict[str, str | None],
 ) -> list[Parcel]:
     """The order's parcels: one per ship-to that has lines (lines without a ship-to go to the first one).
-    `slot_codes` caches the carrier's time-slot codes across the orders of an export."""
+    `slot_codes` caches the carrier's time-slot codes across the orders of an export. The ship date is not
+    theirs: the export writes its day in the layout's SHIP_DATE_COLUMN (and checks the wished delivery date
+    against it: delivery_date_problem)."""
     if not ship_tos:
         writer.problems.append("お届け先がありません")
     if not lines:
@@ -73,8 +73,6 @@ def order_parcels(
     if order.payment_method == PaymentMethod.COD:
         cod_amount, cod_tax = _cod(order, lines, len(targets), writer)
     slot_code = _slot_code(carrier, order.delivery_time, writer, slot_codes)
-    if order.delivery_date and order.delivery_date < ship_date:
-        writer.problems.append(f"お届け予定日 {order.delivery_date:%Y/%m/%d} が出荷予定日より前です")
     parcels = []
     for ship_to in targets:
         parcel = Parcel(
@@ -89,7 +87,6 @@ def order_parcels(
             address2=writer.clean("お届け先住所", ship_to.address2),
             phone=_phone(ship_to.phone, order.buyer_phone, writer),
             items=_item_names(lines_of[ship_to.pk], writer),
-            ship_date=ship_date,
             delivery_date=order.delivery_date,
             slot_code=slot_code,
             cod_amount=cod_amount,
@@ -100,6 +97,13 @@ def order_parcels(
         _check_required(parcel, writer)
         parcels.append(parcel)
     return parcels
+
+
+def delivery_date_problem(delivery_date: date | None, ship_date: date) -> str | None:
+    """A wished delivery date before the day the parcel leaves cannot be kept: the carrier refuses it."""
+    if delivery_date and delivery_date < ship_date:
+        return f"お届け予定日 {delivery_date:%Y/%m/%d} が出荷予定日より前です"
+    return None
 
 
 def _check_required(parcel: Parcel, writer: FieldWriter) -> None:

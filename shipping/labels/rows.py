@@ -57,8 +57,14 @@ class RowTemplate:
 
     def line(self, values: dict[str, str], writer: FieldWriter) -> str:
         """The label's CSV line, CRLF included."""
+        return self.form_text(tuple(values)) % self.texts(values, writer)
+
+    def texts(self, values: dict[str, str], writer: FieldWriter) -> tuple[str, ...]:
+        """The label's values checked against their columns' limits, quotes doubled, in the line's order: what
+        form_text(the same columns) takes. They do not depend on the template's own columns, so a label's texts
+        can be prepared once and written with any shop's template (shipping.labels.prepared)."""
         columns = tuple(values)
-        text, in_line_order, limited = self._lines.get(columns) or self._line_form(columns)
+        _text, in_line_order, limited = self._lines.get(columns) or self._line_form(columns)
         texts = tuple(values.values())
         for place, column, limit in limited:
             value = texts[place]
@@ -66,7 +72,11 @@ class RowTemplate:
                 _check_limit(column, value, limit, writer)
         if QUOTE in "".join(texts):
             texts = tuple(value.replace(QUOTE, QUOTE + QUOTE) for value in texts)
-        return text % in_line_order(texts)
+        return in_line_order(texts)
+
+    def form_text(self, columns: tuple[str, ...]) -> str:
+        """The line with "%s" in these columns, for texts() of the same columns."""
+        return (self._lines.get(columns) or self._line_form(columns)).text
 
     def _line_form(self, columns: tuple[str, ...]) -> _LineForm:
         fields = [field.replace("%", "%%") for field in self.fields]

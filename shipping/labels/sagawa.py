@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 NAME = "佐川急便 e飛伝"
 CUSTOMER_REF_LIMIT = 16  # お客様管理番号: 半角英数 16文字
+SHIP_DATE_COLUMN = "出荷日"  # written by the export, the same on each of its labels
 DATE_FORMAT = "%Y%m%d"
 PIECES = "1"  # 出荷個数: one label per ship-to
 SPEED_STANDARD = "000"  # スピード指定 000 飛脚宅配便
@@ -158,7 +159,7 @@ def parcel_columns(parcel: Parcel, fields: FieldWriter) -> dict[str, str]:
     )
     name = fields.fit("お届け先名", [(column, FIELD) for column in NAME_COLUMNS], [parcel.name])
     items = fields.item_names([(column, FIELD) for column in ITEM_COLUMNS], parcel.items)
-    values = {
+    return {
         "お届け先電話番号": parcel.phone,
         "お届け先郵便番号": parcel.postal_code,
         **dict(zip(ADDRESS_COLUMNS, address, strict=True)),
@@ -168,13 +169,11 @@ def parcel_columns(parcel: Parcel, fields: FieldWriter) -> dict[str, str]:
         "クール便指定": COOL[parcel.temperature],
         "配達日": date_text(parcel.delivery_date, DATE_FORMAT),
         "配達指定時間帯": parcel.slot_code,
-        "出荷日": date_text(parcel.ship_date, DATE_FORMAT),
         "編集０１": GIFT_NOTE if parcel.is_gift else "",
+        # the same columns on every label, blank unless 代引: a layout's labels share one line form
+        "代引金額": str(parcel.cod_amount) if parcel.cod_amount else "",
+        "消費税": str(parcel.cod_tax) if parcel.cod_amount else "",
     }
-    if parcel.cod_amount:
-        values["代引金額"] = str(parcel.cod_amount)
-        values["消費税"] = str(parcel.cod_tax)
-    return values
 
 
 def _customer_code(sender: Sender, fields: FieldWriter) -> str:

@@ -31,6 +31,7 @@ class LabelOrder(NamedTuple):
     delivery_date: object  # date | None
     delivery_time: str
     buyer_phone: str  # the label's phone when the ship-to has none, as intake allows
+    label_version: int  # read with the rest: what a prepared label records (shipping.labels.prepared)
 
 
 class LabelShipTo(NamedTuple):

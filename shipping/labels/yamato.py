@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 NAME = "ヤマト運輸 B2クラウド"
 CUSTOMER_REF_LIMIT = 20  # お客様管理番号: 半角英数字 20文字
+SHIP_DATE_COLUMN = "出荷予定日"  # written by the export, the same on each of its labels
 DATE_FORMAT = "%Y/%m/%d"
 INVOICE_PREPAID = "0"  # 送り状種類 0 発払い
 INVOICE_COLLECT = "2"  # 送り状種類 2 コレクト (代引)
@@ -194,7 +195,6 @@ def parcel_columns(parcel: Parcel, fields: FieldWriter) -> dict[str, str]:
         "お客様管理番号": parcel.customer_ref,
         "送り状種類": INVOICE_COLLECT if parcel.cod_amount else INVOICE_PREPAID,
         "クール区分": COOL[parcel.temperature],
-        "出荷予定日": date_text(parcel.ship_date, DATE_FORMAT),
         "お届け予定日": date_text(parcel.delivery_date, DATE_FORMAT),
         "配達時間帯": parcel.slot_code,
         "お届け先電話番号": parcel.phone,
@@ -206,14 +206,14 @@ def parcel_columns(parcel: Parcel, fields: FieldWriter) -> dict[str, str]:
         "品名１": item1,
         "品名２": item2,
         "記事": GIFT_NOTE if parcel.is_gift else "",
+        # the same columns on every label, blank unless 代引: a layout's labels share one line form
+        "ｺﾚｸﾄ代金引換額（税込)": str(parcel.cod_amount) if parcel.cod_amount else "",
+        "内消費税額等": str(parcel.cod_tax) if parcel.cod_amount else "",
     }
-    if parcel.cod_amount:
-        if parcel.cod_amount > COLLECT_MAX:
-            fields.problems.append(
-                f"コレクト代金引換額 {parcel.cod_amount:,}円は上限 {COLLECT_MAX:,}円を超えています"
-            )
-        values["ｺﾚｸﾄ代金引換額（税込)"] = str(parcel.cod_amount)
-        values["内消費税額等"] = str(parcel.cod_tax)
+    if parcel.cod_amount > COLLECT_MAX:
+        fields.problems.append(
+            f"コレクト代金引換額 {parcel.cod_amount:,}円は上限 {COLLECT_MAX:,}円を超えています"
+        )
     return values
 
 
