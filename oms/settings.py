@@ -213,6 +213,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shipping.tasks.push_pending_shipments",
         "schedule": env.float("OMS_SHIPMENT_SWEEP_SECONDS", default=300.0),
     },
+    # Labels of the orders waiting for shipment, built as they arrive so that an export only assembles them.
+    "prepare-labels": {
+        "task": "shipping.tasks.prepare_labels",
+        "schedule": env.float("OMS_LABEL_PREPARE_SECONDS", default=20.0),
+    },
     "listing-drift": {
         "task": "channels.tasks.check_listing_drift",
         "schedule": env.float("OMS_DRIFT_CHECK_SECONDS", default=900.0),

@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from channels.adapters.base import AdapterError, AuthError
+from shipping.labels.prepared import labels_prepare
 from shipping.models import Shipment
 from shipping.services import shipment_push, shipment_push_failed
 
@@ -47,3 +48,9 @@ def push_pending_shipments() -> int:
     for shipment_id in stale_ids:
         push_shipment.delay(shipment_id)
     return len(stale_ids)
+
+
+@shared_task
+def prepare_labels() -> int:
+    """Build the labels of orders waiting for shipment ahead of the export (shipping.labels.prepared)."""
+    return labels_prepare()
