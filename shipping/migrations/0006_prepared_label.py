@@ -41,7 +41,7 @@ CHILD_COLUMNS = {
 }
 SKU_COLUMNS = ("is_set", "tax_rate", "temperature")
 COMPONENT_COLUMNS = ("set_sku_id", "component_id")
-BUMP = f"UPDATE orders_order SET label_version = label_version + 1 WHERE status IN {WAITING} AND id"
+BUMP = f"UPDATE orders_order SET label_version = label_version + 1 WHERE status IN {WAITING} AND id"  # nosec B608 # SQL from this file's constants, no input
 LINES_OF_SKUS = "SELECT order_id FROM orders_orderline WHERE sku_id"
 
 
@@ -79,7 +79,7 @@ BEGIN
   {BUMP} IN ({LINES_OF_SKUS} = NEW.id
     OR sku_id IN (SELECT set_sku_id FROM inventory_setcomponent WHERE component_id = NEW.id));
   RETURN NULL;
-END $$""",
+END $$""",  # nosec B608 # SQL from this file's constants, no input
     f"""CREATE OR REPLACE FUNCTION oms_label_version_component() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE ids bigint[];
 BEGIN
@@ -126,7 +126,7 @@ SQLITE = [
     "CREATE TRIGGER oms_label_version_order AFTER UPDATE ON orders_order "
     "WHEN NEW.label_version IS NOT OLD.label_version + 1 AND (NEW.label_version IS NOT OLD.label_version OR "
     f"{_changed_sqlite(ORDER_COLUMNS)} OR (NEW.status IN {WAITING} AND OLD.status NOT IN {WAITING})) "
-    "BEGIN UPDATE orders_order SET label_version = OLD.label_version + 1 WHERE id = NEW.id; END",
+    "BEGIN UPDATE orders_order SET label_version = OLD.label_version + 1 WHERE id = NEW.id; END",  # nosec B608 # SQL from this file's constants, no input
     *(
         statement
         for table, columns in CHILD_COLUMNS.items()
@@ -141,7 +141,7 @@ SQLITE = [
     ),
     f"CREATE TRIGGER oms_label_version_sku AFTER UPDATE ON inventory_sku WHEN {_changed_sqlite(SKU_COLUMNS)} "
     f"BEGIN {BUMP} IN ({LINES_OF_SKUS} = NEW.id "
-    "OR sku_id IN (SELECT set_sku_id FROM inventory_setcomponent WHERE component_id = NEW.id)); END",
+    "OR sku_id IN (SELECT set_sku_id FROM inventory_setcomponent WHERE component_id = NEW.id)); END",  # nosec B608 # SQL from this file's constants, no input
     "CREATE TRIGGER oms_label_version_component_insert AFTER INSERT ON inventory_setcomponent "
     f"BEGIN {BUMP} IN ({LINES_OF_SKUS} = NEW.set_sku_id); END",
     "CREATE TRIGGER oms_label_version_component_delete AFTER DELETE ON inventory_setcomponent "
